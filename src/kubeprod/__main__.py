@@ -1,0 +1,3 @@
+from kubeprod.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,333 @@
+"""The environment spec: one typed model for every cloud.
+
+Field names are what a user writes in `environments/<name>.yaml`. Structural
+checks (types, CIDR syntax, unknown keys) live here; the production profile's
+requirement rules live in `profile.py` so they can be reported all at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+CloudName = Literal["aws", "azure", "gcp"]
+CLOUDS: tuple[CloudName, ...] = ("aws", "azure", "gcp")
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(
+            f"'{value}' is not a valid CIDR block ({exc}); write it like 10.1.0.0/16"
+        ) from None
+    return str(net)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_DURATION_RE = re.compile(r"^(\d+)(m|h)$")
+_HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _duration(value: str) -> str:
+    if not _DURATION_RE.match(value):
+        raise ValueError(f"'{value}' is not a duration; write minutes or hours, like 30m or 4h")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+def duration_minutes(value: str) -> int:
+    """'30m' -> 30, '4h' -> 240."""
+    match = _DURATION_RE.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value}")
+    number, unit = int(match.group(1)), match.group(2)
+    return number * 60 if unit == "h" else number
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsCloud(Strict):
+    region: str = Field(description="AWS region, e.g. eu-west-1")
+    zones: list[str] = Field(
+        description="Availability zones by name, chosen explicitly (NET-5): list order never shifts"
+    )
+    account_id: str | None = Field(
+        default=None, description="Expected account ID; terraform refuses another account"
+    )
+
+
+class AzureCloud(Strict):
+    location: str = Field(description="Azure region, e.g. westeurope")
+    zones: list[str] = Field(default=["1", "2", "3"], description="Availability zones")
+    subscription_id: str | None = None
+
+
+class GcpCloud(Strict):
+    project: str = Field(description="GCP project ID")
+    region: str
+    zones: list[str]
+
+
+class Clouds(Strict):
+    aws: AwsCloud | None = None
+    azure: AzureCloud | None = None
+    gcp: GcpCloud | None = None
+
+
+class Network(Strict):
+    vpc_cidr: Cidr = Field(default="10.1.0.0/16", description="NET-1")
+    public_subnets: list[Cidr] = Field(
+        default=["10.1.1.0/24", "10.1.2.0/24", "10.1.3.0/24"],
+        description="NET-2: one per zone, in the order of the cloud's zones",
+    )
+    private_subnets: list[Cidr] = Field(
+        default=["10.1.10.0/24", "10.1.11.0/24", "10.1.12.0/24"],
+        description="NET-3: one per zone, in the order of the cloud's zones",
+    )
+    nat_gateway_per_az: bool = Field(default=True, description="NET-4 / CHR-5")
+    pod_ip_mode: Literal["vpc-cni", "prefix-delegation", "secondary-cidr"] = Field(
+        default="vpc-cni",
+        description=(
+            "NET-6 (AWS): how pods get addresses. vpc-cni = one subnet IP per pod; "
+            "prefix-delegation = /28 prefixes per ENI; secondary-cidr = pods in pod_cidr"
+        ),
+    )
+    pod_cidr: Cidr | None = Field(
+        default=None, description="Secondary CIDR for pods (secondary-cidr mode; AKS overlay)"
+    )
+    service_cidr: Cidr = Field(default="172.20.0.0/16", description="Kubernetes services")
+    flow_logs: bool = True
+
+
+class InstanceTypes(Strict):
+    aws: str
+    azure: str
+    gcp: str
+
+
+class NodeGroup(Strict):
+    min_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=0, le=1000)
+    desired_size: int | None = Field(default=None, ge=0, le=1000)
+    instance_types: InstanceTypes
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+    disk_size_gb: int = Field(default=100, ge=20, le=16384)
+    max_pods_per_node: int | None = Field(
+        default=None, ge=10, le=737, description="Defaults to the cloud's value for the type"
+    )
+    labels: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _desired_in_range(self) -> NodeGroup:
+        if self.desired_size is not None and not (
+            self.min_size <= self.desired_size <= max(self.max_size, self.min_size)
+        ):
+            raise ValueError(
+                f"desired_size {self.desired_size} is outside min_size..max_size "
+                f"({self.min_size}..{self.max_size}); set it between them or leave it out"
+            )
+        return self
+
+    @property
+    def desired(self) -> int:
+        return self.desired_size if self.desired_size is not None else self.min_size
+
+
+class NodeGroups(Strict):
+    system: NodeGroup
+    workload: NodeGroup
+
+
+class Autoscaler(Strict):
+    """CHR-6: conservative scale-down."""
+
+    scale_down_delay_after_add: Duration = "30m"
+    scale_down_unneeded_time: Duration = "30m"
+    scale_down_utilization_threshold: float = Field(default=0.4, gt=0, le=1)
+    balance_similar_node_groups: bool = True
+
+
+class Kubernetes(Strict):
+    version: str = Field(description="K8S-1: minor version, N-1 of standard support")
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    release_channel: Literal["STABLE", "REGULAR", "RAPID"] = "STABLE"
+
+    @field_validator("version")
+    @classmethod
+    def _minor(cls, value: str) -> str:
+        if not re.match(r"^1\.\d{2}$", value):
+            raise ValueError(f"'{value}' is not a Kubernetes minor version; write it like \"1.33\"")
+        return value
+
+
+class ApiEndpoint(Strict):
+    private: bool = Field(default=True, description="K8S-4 / SEC-1")
+    public: bool = Field(default=True, description="K8S-5")
+    public_allowed_cidrs: list[Cidr] = Field(
+        default=[], description="SEC-2: the only sources allowed on the public endpoint"
+    )
+    max_public_prefix: int = Field(
+        default=24,
+        ge=8,
+        le=32,
+        description="SEC-2: no allow-list entry may be wider than this prefix length",
+    )
+
+
+class Encryption(Strict):
+    secrets: bool = Field(default=True, description="SEC-8")
+    volumes: bool = Field(default=True, description="SEC-3")
+    key_rotation: bool = True
+    key_deletion_window_days: int = Field(default=30, ge=7, le=30)
+
+
+class Logging(Strict):
+    control_plane: list[
+        Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    ] = Field(
+        default=["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        description="K8S-7 / SEC-7 (names as EKS uses them; mapped per cloud)",
+    )
+    retention_days: int = Field(default=365, ge=1, le=3653)
+
+
+class AlertTarget(Strict):
+    email: str | None = None
+    webhook_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the webhook URL"
+    )
+
+
+class Monitoring(Strict):
+    container_insights: bool = True
+    managed_prometheus: bool = True
+    alert_targets: list[AlertTarget] = []
+
+
+class Backup(Strict):
+    enabled: bool = True
+    schedule: str = Field(default="cron(0 */4 * * ? *)", description="DR-1 backup schedule")
+    retention_days: int = Field(default=35, ge=1)
+    rpo_minutes: int = Field(default=240, ge=1, description="DR-5")
+    rto_minutes: int = Field(default=120, ge=1, description="DR-5")
+    secondary_region: str | None = Field(default=None, description="DR-4 (future)")
+
+
+class MaintenanceWindow(Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    start: str = Field(description="HH:MM local time in `timezone`")
+    duration: Duration = "4h"
+    timezone: str = "UTC"
+
+    @field_validator("start")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM_RE.match(value):
+            raise ValueError(f"'{value}' is not a time of day; write it as HH:MM, like 02:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import available_timezones
+
+        if value not in available_timezones():
+            raise ValueError(f"'{value}' is not an IANA time zone; write it like Europe/London")
+        return value
+
+
+class Freeze(Strict):
+    start: str = Field(description="ISO date, inclusive")
+    end: str = Field(description="ISO date, inclusive")
+    reason: str = ""
+
+
+class Maintenance(Strict):
+    windows: list[MaintenanceWindow] = []
+    freezes: list[Freeze] = []
+    min_time_before_close: Duration = "60m"
+
+
+class NotificationTarget(Strict):
+    name: str
+    url_env: str = Field(
+        description="Environment variable holding the Apprise URL (it may carry a secret)"
+    )
+    events: list[Literal["start", "success", "failure", "emergency", "drift"]] = [
+        "start",
+        "success",
+        "failure",
+        "emergency",
+        "drift",
+    ]
+
+
+class Notifications(Strict):
+    targets: list[NotificationTarget] = []
+
+
+class AwsState(Strict):
+    bucket: str | None = Field(default=None, description="Defaults to kubeprod-<name>-<account>")
+    key: str | None = None
+    region: str | None = None
+
+
+class State(Strict):
+    aws: AwsState = AwsState()
+
+
+class Access(Strict):
+    cluster_admin_arns: list[str] = Field(
+        default=[], description="IAM principals granted cluster admin through EKS access entries"
+    )
+
+
+class Environment(Strict):
+    """One environment, e.g. production."""
+
+    name: str = Field(description="Environment name: lowercase letters, digits, dashes")
+    profile: Literal["production"] = "production"
+    clouds: Clouds
+    network: Network = Network()
+    kubernetes: Kubernetes
+    node_groups: NodeGroups
+    autoscaler: Autoscaler = Autoscaler()
+    api_endpoint: ApiEndpoint = ApiEndpoint()
+    access: Access = Access()
+    encryption: Encryption = Encryption()
+    logging: Logging = Logging()
+    monitoring: Monitoring = Monitoring()
+    backup: Backup = Backup()
+    maintenance: Maintenance = Maintenance()
+    notifications: Notifications = Notifications()
+    tags: dict[str, str] = {}
+    state: State = State()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME_RE.match(value):
+            raise ValueError(
+                f"'{value}' must be 3-32 lowercase letters, digits or dashes, starting with a letter"
+            )
+        return value
+
+    def cloud_zones(self, cloud: CloudName) -> list[str]:
+        section = getattr(self.clouds, cloud)
+        return list(section.zones) if section else []

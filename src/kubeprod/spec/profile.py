@@ -1,0 +1,369 @@
+"""The production profile: hard rules checked before anything renders.
+
+Each rule names the requirement ID it enforces (see shared/design/requirements-map.md).
+`check_profile` returns every violation at once; the loader attaches lines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from kubeprod.spec import capacity, versions
+from kubeprod.spec.model import CLOUDS, Environment
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Violation:
+    loc: Loc
+    rule: str
+    message: str
+    fix: str
+
+
+Rule = Callable[[Environment], Iterator[Violation]]
+RULES: list[Rule] = []
+
+
+def rule(func: Rule) -> Rule:
+    RULES.append(func)
+    return func
+
+
+def check_profile(env: Environment) -> list[Violation]:
+    """Every production-profile violation in `env`."""
+    return [v for check in RULES for v in check(env)]
+
+
+def configured_clouds(env: Environment) -> list[str]:
+    return [c for c in CLOUDS if getattr(env.clouds, c) is not None]
+
+
+@rule
+def at_least_one_cloud(env: Environment) -> Iterator[Violation]:
+    if not configured_clouds(env):
+        yield Violation(
+            ("clouds",),
+            "SPEC-CLOUD",
+            "no cloud is configured",
+            "add clouds.aws, clouds.azure or clouds.gcp with its region and zones",
+        )
+
+
+@rule
+def private_endpoint(env: Environment) -> Iterator[Violation]:
+    if not env.api_endpoint.private:
+        yield Violation(
+            ("api_endpoint", "private"),
+            "SEC-1",
+            "the production profile requires the private cluster endpoint (K8S-4)",
+            "set api_endpoint.private: true",
+        )
+
+
+@rule
+def public_endpoint_restricted(env: Environment) -> Iterator[Violation]:
+    api = env.api_endpoint
+    if not api.public:
+        return
+    if not api.public_allowed_cidrs:
+        yield Violation(
+            ("api_endpoint", "public_allowed_cidrs"),
+            "SEC-2",
+            "the public endpoint is on but its allow-list is empty",
+            "list your egress IP ranges in api_endpoint.public_allowed_cidrs, "
+            "or set api_endpoint.public: false",
+        )
+    for index, cidr in enumerate(api.public_allowed_cidrs):
+        net = ipaddress.ip_network(cidr)
+        if net.prefixlen == 0:
+            yield Violation(
+                ("api_endpoint", "public_allowed_cidrs", index),
+                "SEC-2",
+                f"{cidr} opens the API endpoint to the whole internet",
+                "list only your own egress IP ranges",
+            )
+        elif net.prefixlen < api.max_public_prefix:
+            yield Violation(
+                ("api_endpoint", "public_allowed_cidrs", index),
+                "SEC-2",
+                f"{cidr} is wider than /{api.max_public_prefix}, the widest range allowed",
+                f"narrow it to /{api.max_public_prefix} or longer prefixes",
+            )
+
+
+@rule
+def no_spot(env: Environment) -> Iterator[Violation]:
+    for name in ("system", "workload"):
+        if getattr(env.node_groups, name).capacity_type != "on-demand":
+            yield Violation(
+                ("node_groups", name, "capacity_type"),
+                "CHR-4",
+                "spot/preemptible capacity is not allowed in production",
+                "set capacity_type: on-demand",
+            )
+
+
+@rule
+def three_zones(env: Environment) -> Iterator[Violation]:
+    for cloud in configured_clouds(env):
+        zones = env.cloud_zones(cloud)  # type: ignore[arg-type]
+        if len(set(zones)) < 3:
+            yield Violation(
+                ("clouds", cloud, "zones"),
+                "NET-5",
+                f"{len(set(zones))} distinct zone(s) given; production needs at least 3 (CHR-3)",
+                "list three distinct availability zones of the region",
+            )
+        elif len(set(zones)) != len(zones):
+            yield Violation(
+                ("clouds", cloud, "zones"),
+                "NET-5",
+                "a zone is listed twice",
+                "list each zone once",
+            )
+
+
+@rule
+def one_subnet_per_zone(env: Environment) -> Iterator[Violation]:
+    net = env.network
+    for cloud in configured_clouds(env):
+        zones = len(env.cloud_zones(cloud))  # type: ignore[arg-type]
+        for field, rule_id in (("public_subnets", "NET-2"), ("private_subnets", "NET-3")):
+            given = len(getattr(net, field))
+            if given != zones:
+                yield Violation(
+                    ("network", field),
+                    rule_id,
+                    f"{given} {field.replace('_', ' ')} for {zones} {cloud} zones; "
+                    "production needs exactly one per zone",
+                    f"list one {field[:-1].replace('_', ' ')} per zone, in the zones' order",
+                )
+
+
+@rule
+def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
+    net = env.network
+    vpc = ipaddress.ip_network(net.vpc_cidr)
+    named = [
+        (("network", field, i), ipaddress.ip_network(c))
+        for field in ("public_subnets", "private_subnets")
+        for i, c in enumerate(getattr(net, field))
+    ]
+    for loc, subnet in named:
+        if not subnet.subnet_of(vpc):  # type: ignore[arg-type]
+            yield Violation(
+                loc,
+                "NET-6",
+                f"{subnet} is outside the VPC CIDR {vpc}",
+                f"choose a subnet inside {vpc}",
+            )
+    for (loc_a, a), (loc_b, b) in itertools.combinations(named, 2):
+        if a.overlaps(b):
+            yield Violation(
+                loc_b,
+                "NET-6",
+                f"{b} overlaps {a} (network.{loc_a[1]}[{loc_a[2]}])",
+                "give every subnet its own address range",
+            )
+
+
+@rule
+def nat_per_zone(env: Environment) -> Iterator[Violation]:
+    if not env.network.nat_gateway_per_az:
+        yield Violation(
+            ("network", "nat_gateway_per_az"),
+            "NET-4",
+            "production needs a NAT gateway in every zone so one zone's loss "
+            "does not cut the others' egress (CHR-5)",
+            "set network.nat_gateway_per_az: true",
+        )
+
+
+@rule
+def node_group_sizes(env: Environment) -> Iterator[Violation]:
+    system, workload = env.node_groups.system, env.node_groups.workload
+    if system.min_size < 3:
+        yield Violation(
+            ("node_groups", "system", "min_size"),
+            "K8S-2",
+            f"the system group minimum is {system.min_size}; production needs at least 3",
+            "set node_groups.system.min_size: 3 or more",
+        )
+    if workload.min_size < 3:
+        yield Violation(
+            ("node_groups", "workload", "min_size"),
+            "K8S-3",
+            f"the workload group minimum is {workload.min_size}; production needs at least 3",
+            "set node_groups.workload.min_size: 3 or more",
+        )
+    for name, group in (("system", system), ("workload", workload)):
+        if group.max_size < group.min_size:
+            yield Violation(
+                ("node_groups", name, "max_size"),
+                "K8S-3" if name == "workload" else "K8S-2",
+                f"max_size {group.max_size} is below min_size {group.min_size}",
+                "set max_size to at least min_size",
+            )
+
+
+@rule
+def encryption_on(env: Environment) -> Iterator[Violation]:
+    if not env.encryption.secrets:
+        yield Violation(
+            ("encryption", "secrets"),
+            "SEC-8",
+            "Kubernetes secrets must be envelope-encrypted with a KMS / Key Vault key",
+            "set encryption.secrets: true",
+        )
+    if not env.encryption.volumes:
+        yield Violation(
+            ("encryption", "volumes"),
+            "SEC-3",
+            "node volumes must be encrypted at rest with a customer-managed key",
+            "set encryption.volumes: true",
+        )
+    if not env.encryption.key_rotation:
+        yield Violation(
+            ("encryption", "key_rotation"),
+            "SEC-8",
+            "customer-managed keys must rotate",
+            "set encryption.key_rotation: true",
+        )
+
+
+@rule
+def logging_on(env: Environment) -> Iterator[Violation]:
+    types = set(env.logging.control_plane)
+    if "audit" not in types:
+        yield Violation(
+            ("logging", "control_plane"),
+            "SEC-7",
+            "audit logging cannot be turned off in production",
+            "add 'audit' to logging.control_plane",
+        )
+    missing = sorted({"api", "authenticator", "controllerManager", "scheduler"} - types)
+    if missing:
+        yield Violation(
+            ("logging", "control_plane"),
+            "K8S-7",
+            f"enhanced logging needs every control-plane log type; missing {', '.join(missing)}",
+            f"add {', '.join(missing)} to logging.control_plane",
+        )
+
+
+@rule
+def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
+    version = env.kubernetes.version
+    for cloud in configured_clouds(env):
+        supported = versions.STANDARD_SUPPORT[cloud]
+        if version not in supported:
+            yield Violation(
+                ("kubernetes", "version"),
+                "K8S-1",
+                f"{version} is not in {cloud}'s standard support "
+                f"({', '.join(supported)}, as of {versions.AS_OF})",
+                f'use the N-1 version "{versions.n_minus_one()}"',
+            )
+    if version == versions.newest_common():
+        yield Violation(
+            ("kubernetes", "version"),
+            "K8S-1",
+            f"{version} is the newest version (N); production runs the stable N-1",
+            f'use "{versions.n_minus_one()}"',
+        )
+    if env.kubernetes.support_type != "STANDARD":
+        yield Violation(
+            ("kubernetes", "support_type"),
+            "K8S-1",
+            "production stays on versions in standard support",
+            "set kubernetes.support_type: STANDARD",
+        )
+
+
+@rule
+def backups_on(env: Environment) -> Iterator[Violation]:
+    if not env.backup.enabled:
+        yield Violation(
+            ("backup", "enabled"),
+            "DR-1",
+            "production needs automated backups of cluster state",
+            "set backup.enabled: true",
+        )
+
+
+@rule
+def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
+    """NET-6 on AWS: the VPC CNI gives each pod a VPC address."""
+    if env.clouds.aws is None:
+        return
+    net = env.network
+    zones = len(env.clouds.aws.zones)
+    if zones == 0 or len(net.private_subnets) != zones:
+        return  # reported by one_subnet_per_zone
+    groups = (env.node_groups.system, env.node_groups.workload)
+    per_zone = capacity.nodes_per_zone(sum(g.max_size for g in groups), zones)
+    mode = net.pod_ip_mode
+    if mode == "secondary-cidr":
+        if net.pod_cidr is None:
+            yield Violation(
+                ("network", "pod_cidr"),
+                "NET-6",
+                "pod_ip_mode secondary-cidr needs a pod_cidr",
+                "set network.pod_cidr, e.g. 100.64.0.0/16",
+            )
+            return
+        pod_net = ipaddress.ip_network(net.pod_cidr)
+        if pod_net.overlaps(ipaddress.ip_network(net.vpc_cidr)):
+            yield Violation(
+                ("network", "pod_cidr"),
+                "NET-6",
+                f"pod_cidr {pod_net} overlaps the VPC CIDR {net.vpc_cidr}",
+                "use a separate range such as 100.64.0.0/16",
+            )
+            return
+        subnets = capacity.split_pod_cidr(net.pod_cidr, zones)
+        field = ("network", "pod_cidr")
+    else:
+        subnets = list(net.private_subnets)
+        field = ("network", "private_subnets")
+    worst = max(
+        (_per_node(g.instance_types.aws, g.max_pods_per_node, mode) for g in groups),
+        key=lambda x: (x is None, x or 0),
+    )
+    if worst is None:
+        yield Violation(
+            ("node_groups",),
+            "NET-6",
+            "the pod address need of an instance type is unknown to kubeprod",
+            "set max_pods_per_node on the node group, or choose a type listed in "
+            "kubeprod.spec.capacity.ENI_LIMITS",
+        )
+        return
+    for index, subnet in enumerate(subnets):
+        usable = capacity.usable_addresses(subnet)
+        needed = per_zone * worst
+        if needed > usable:
+            loc = (*field, index) if field[1] == "private_subnets" else field
+            yield Violation(
+                loc,
+                "NET-6",
+                f"{subnet} holds {usable} usable addresses, but {per_zone} nodes per zone at "
+                f"full size need {per_zone} x {worst} = {needed} with pod_ip_mode {mode}: "
+                f"short by {needed - usable}",
+                "set network.pod_ip_mode: secondary-cidr with network.pod_cidr "
+                "(e.g. 100.64.0.0/16), or use larger private subnets",
+            )
+            return
+
+
+def _per_node(instance_type: str, max_pods: int | None, mode: str) -> int | None:
+    if mode == "prefix-delegation":
+        return capacity.prefix_ips_per_node(max_pods)
+    if max_pods is not None:
+        return max_pods + 1
+    return capacity.vpc_cni_ips_per_node(instance_type)

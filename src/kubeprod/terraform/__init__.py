@@ -1,0 +1,1 @@
+"""Terraform: the HCL block model and writer, the runner, plan reading."""
