@@ -29,7 +29,8 @@ class Problem:
     fix: str
 
     def render(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: [{self.rule}] {self.message}. Fix: {self.fix}"
+        where = f"{self.file}:{self.line}: {self.field}"
+        return f"{where}: [{self.rule}] {self.message}. Fix: {self.fix}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,8 +46,12 @@ class Problem:
 class SpecInvalid(InputError):
     """Every problem found in a spec, reported together."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, note: str = ""):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.field, p.rule))
+        self.note = note
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the spec:"
-        super().__init__("\n".join([head, *("  " + p.render() for p in self.problems)]))
+        lines = [head, *("  " + p.render() for p in self.problems)]
+        if note:
+            lines.append(f"({note})")
+        super().__init__("\n".join(lines))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,33 +14,102 @@ from kubeprod.errors import InputError, Problem, SpecInvalid
 from kubeprod.spec.model import Environment
 
 Loc = tuple[str | int, ...]
+PROFILE_SKIPPED = "the production-profile rules (SEC, NET, K8S, CHR, DR) run once these are fixed"
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps nodes so problems can name their line."""
+    """SafeLoader that keeps every mapping key as the text the user wrote.
+
+    YAML 1.1 reads `on:`, `yes:` or `1:` as a bool or an int; kubeprod's keys are
+    names, so a key stays a string and an unknown one gets a did-you-mean.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, found {node.id}", node.start_mark
+            )
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"a key must be a plain name, not a {key_node.id}",
+                    key_node.start_mark,
+                )
+            mapping[str(key_node.value)] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
+def _yaml_problem(exc: Exception, text: str, file: str) -> SpecInvalid:
+    """One SPEC-YAML problem for any way PyYAML can fail, located by line."""
+    line = 1
+    detail = str(exc)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        detail = exc.problem or exc.context or detail
+        if exc.problem and "could not determine a constructor" in exc.problem:
+            detail = f"{exc.problem} (kubeprod reads plain YAML: no tags)"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        line = text[: max(exc.position, 0)].count("\n") + 1
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        detail = f"unacceptable character {shown} ({exc.reason})"
+    elif isinstance(exc, RecursionError):
+        detail = "it nests too deeply or an alias refers to itself"
+    fix = "correct the YAML syntax at that line (indentation, quotes, colons)"
+    if "could not determine a constructor" in detail:
+        fix = "remove the tag (the '!...' before the value)"
+    elif "key must be a plain name" in detail:
+        fix = "write the key as a plain name, like region"
+    elif "'\\t'" in detail:
+        fix = "indent with spaces, not tabs"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        fix = "remove the control character (save the file as plain UTF-8 text)"
+    elif isinstance(exc, RecursionError):
+        fix = "remove the self-referencing alias (*name) or flatten the nesting"
+    return SpecInvalid(
+        [
+            Problem(
+                file,
+                line,
+                "(document)",
+                "SPEC-YAML",
+                f"the file is not valid YAML: {detail}",
+                fix,
+            )
+        ]
+    )
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise SpecInvalid(
-            [
-                Problem(
-                    file,
-                    line,
-                    "(document)",
-                    "SPEC-YAML",
-                    f"the file is not valid YAML: {exc.problem}",
-                    "correct the YAML syntax at that line (indentation, quotes, colons)",
-                )
-            ]
-        ) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _yaml_problem(exc, text, file) from None
 
 
-def _duplicate_keys(node: yaml.Node, file: str, path: Loc = ()) -> list[Problem]:
+def _construct(text: str, file: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _yaml_problem(exc, text, file) from None
+
+
+def _duplicate_keys(
+    node: yaml.Node, file: str, path: Loc = (), seen_nodes: set[int] | None = None
+) -> list[Problem]:
+    """Keys set twice in one mapping (YAML would silently keep the last)."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:  # an alias: already checked where it was anchored
+        return []
+    seen_nodes.add(id(node))
     problems: list[Problem] = []
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -52,15 +122,16 @@ def _duplicate_keys(node: yaml.Node, file: str, path: Loc = ()) -> list[Problem]
                         key.start_mark.line + 1,
                         _dotted((*path, name)),
                         "SPEC-DUPLICATE-KEY",
-                        f"'{name}' is set twice (first on line {seen[name]}); YAML keeps only the last",
+                        f"'{name}' is set twice (first on line {seen[name]}); "
+                        "YAML would silently keep only the last",
                         "keep one of the two",
                     )
                 )
             seen[name] = key.start_mark.line + 1
-            problems += _duplicate_keys(value, file, (*path, name))
+            problems += _duplicate_keys(value, file, (*path, name), seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            problems += _duplicate_keys(item, file, (*path, index))
+            problems += _duplicate_keys(item, file, (*path, index), seen_nodes)
     return problems
 
 
@@ -130,14 +201,18 @@ def _problem_from_error(err: Any, root: yaml.Node | None, file: str) -> Problem:
         model = _model_at(loc)
         known = sorted(model.model_fields) if model else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+        fix = (
+            f"did you mean '{close[0]}'? Rename it, or remove it"
+            if close
+            else f"remove it, or use a known key: {', '.join(known)}"
+        )
         return Problem(
             file,
             node_line(root, loc, key=True),
             field,
             "SPEC-UNKNOWN-KEY",
             f"unknown key '{name}'",
-            f"{hint} Remove or rename it",
+            fix,
         )
     if kind == "missing":
         return Problem(
@@ -156,15 +231,41 @@ def _problem_from_error(err: Any, root: yaml.Node | None, file: str) -> Problem:
             file, node_line(root, loc), field, "SPEC-VALUE", text, fix or "correct the value"
         )
     given = err.get("input")
-    shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
     return Problem(
         file,
         node_line(root, loc),
         field,
         "SPEC-TYPE",
-        f"{message[0].lower()}{message[1:]}{shown}",
-        "give a value of the expected type (see `kubeprod schema`)",
+        f"{message[0].lower()}{message[1:]} (got {_describe(given)})",
+        _type_fix(kind, given),
     )
+
+
+def _describe(value: Any) -> str:
+    """How a YAML value reads back to the user in a message."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "a boolean " + str(value).lower()
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    return repr(value)
+
+
+def _type_fix(kind: str, given: Any) -> str:
+    if kind.startswith("string") and isinstance(given, bool | int | float | date):
+        shown = given.isoformat() if isinstance(given, date) else str(given)
+        shown = shown.lower() if isinstance(given, bool) else shown
+        return f'quote it so YAML keeps it as text, like "{shown}"'
+    if given is None:
+        return "give it a value, or remove the key to take the default"
+    return "give a value of the expected type (see `kubeprod schema`)"
 
 
 def load_spec(path: str | Path, *, profile_rules: bool = True) -> Environment:
@@ -181,20 +282,43 @@ def load_spec(path: str | Path, *, profile_rules: bool = True) -> Environment:
             f"{file}: no such spec file. Fix: pass the path of a spec, "
             "or create one with `kubeprod init`"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the spec ({exc})") from None
+    except IsADirectoryError:
+        raise InputError(
+            f"{file}: is a directory, not a spec file. Fix: pass the spec's path, "
+            f"like {path / 'production.yaml'}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise SpecInvalid(
+            [
+                Problem(
+                    file,
+                    line,
+                    "(document)",
+                    "SPEC-YAML",
+                    f"the file is not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                    "save the spec as UTF-8 text",
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{file}: cannot read the spec ({exc.strerror or exc}). "
+            "Fix: check the path and its permissions"
+        ) from None
     root = _compose(text, file)
     problems = _duplicate_keys(root, file) if root is not None else []
-    data = yaml.load(text, Loader=_Loader) if root is not None else None
+    data = _construct(text, file) if root is not None else None
     if not isinstance(data, dict):
         raise SpecInvalid(
             [
                 Problem(
                     file,
-                    1,
+                    node_line(root, ()),
                     "(document)",
                     "SPEC-YAML",
-                    "the spec must be a YAML mapping of keys to values",
+                    "the spec must be a YAML mapping of keys to values, "
+                    f"but the file holds {_describe(data) if root is not None else 'nothing'}",
                     "start from `kubeprod init` or examples/production.yaml",
                 )
             ]
@@ -203,7 +327,7 @@ def load_spec(path: str | Path, *, profile_rules: bool = True) -> Environment:
         env = Environment.model_validate(data)
     except ValidationError as exc:
         problems += [_problem_from_error(e, root, file) for e in exc.errors()]
-        raise SpecInvalid(problems) from None
+        raise SpecInvalid(problems, note=PROFILE_SKIPPED) from None
     if profile_rules:
         from kubeprod.spec.profile import check_profile
 

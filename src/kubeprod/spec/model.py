@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,8 +17,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 CloudName = Literal["aws", "azure", "gcp"]
@@ -28,9 +29,18 @@ def _cidr(value: str) -> str:
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
+        try:
+            loose = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is not a valid CIDR block ({exc}); write it like 10.1.0.0/16"
+            ) from None
         raise ValueError(
-            f"'{value}' is not a valid CIDR block ({exc}); write it like 10.1.0.0/16"
+            f"'{value}' has host bits set, so it is not the start of a CIDR block; "
+            f"write the network address {loose}"
         ) from None
+    if "/" not in value:
+        raise ValueError(f"'{value}' has no prefix length; write it with one, like {net}")
     return str(net)
 
 
@@ -56,6 +66,14 @@ def duration_minutes(value: str) -> int:
         raise ValueError(f"not a duration: {value}")
     number, unit = int(match.group(1)), match.group(2)
     return number * 60 if unit == "h" else number
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    """IANA zone names (scanning tzdata is slow; do it once)."""
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
 
 
 class Strict(BaseModel):
@@ -133,16 +151,19 @@ class NodeGroup(Strict):
     )
     labels: dict[str, str] = {}
 
-    @model_validator(mode="after")
-    def _desired_in_range(self) -> NodeGroup:
-        if self.desired_size is not None and not (
-            self.min_size <= self.desired_size <= max(self.max_size, self.min_size)
-        ):
+    @field_validator("desired_size")
+    @classmethod
+    def _desired_in_range(cls, value: int | None, info: ValidationInfo) -> int | None:
+        """Checked on the field itself so the problem names desired_size and its line."""
+        low, high = info.data.get("min_size"), info.data.get("max_size")
+        if value is None or low is None or high is None:
+            return value
+        if not low <= value <= max(high, low):
             raise ValueError(
-                f"desired_size {self.desired_size} is outside min_size..max_size "
-                f"({self.min_size}..{self.max_size}); set it between them or leave it out"
+                f"desired_size {value} is outside min_size..max_size "
+                f"({low}..{high}); set it between them or leave it out"
             )
-        return self
+        return value
 
     @property
     def desired(self) -> int:
@@ -245,9 +266,7 @@ class MaintenanceWindow(Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        from zoneinfo import available_timezones
-
-        if value not in available_timezones():
+        if value not in _timezones():
             raise ValueError(f"'{value}' is not an IANA time zone; write it like Europe/London")
         return value
 
@@ -324,7 +343,8 @@ class Environment(Strict):
     def _name(cls, value: str) -> str:
         if not _NAME_RE.match(value):
             raise ValueError(
-                f"'{value}' must be 3-32 lowercase letters, digits or dashes, starting with a letter"
+                f"'{value}' must be 3-32 lowercase letters, digits or dashes, "
+                "starting with a letter; for example production-eu"
             )
         return value
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kubeprod.spec import capacity, versions
-from kubeprod.spec.model import CLOUDS, Environment
+from kubeprod.spec.model import CLOUDS, Environment, NodeGroup
 
 Loc = tuple[str | int, ...]
 
@@ -154,8 +154,23 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
         for field in ("public_subnets", "private_subnets")
         for i, c in enumerate(getattr(net, field))
     ]
+    if vpc.version != 4:
+        yield Violation(
+            ("network", "vpc_cidr"),
+            "NET-1",
+            f"{vpc} is an IPv6 range; the VPC CIDR is IPv4",
+            "use an IPv4 range such as 10.1.0.0/16",
+        )
+        return
     for loc, subnet in named:
-        if not subnet.subnet_of(vpc):  # type: ignore[arg-type]
+        if subnet.version != vpc.version:
+            yield Violation(
+                loc,
+                "NET-6",
+                f"{subnet} is IPv6 but the VPC CIDR {vpc} is IPv4",
+                f"choose an IPv4 subnet inside {vpc}",
+            )
+        elif not subnet.subnet_of(vpc):  # type: ignore[arg-type]
             yield Violation(
                 loc,
                 "NET-6",
@@ -163,7 +178,7 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
                 f"choose a subnet inside {vpc}",
             )
     for (loc_a, a), (loc_b, b) in itertools.combinations(named, 2):
-        if a.overlaps(b):
+        if a.version == b.version and a.overlaps(b):
             yield Violation(
                 loc_b,
                 "NET-6",
@@ -259,16 +274,21 @@ def logging_on(env: Environment) -> Iterator[Violation]:
 @rule
 def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
     version = env.kubernetes.version
-    for cloud in configured_clouds(env):
-        supported = versions.STANDARD_SUPPORT[cloud]
-        if version not in supported:
-            yield Violation(
-                ("kubernetes", "version"),
-                "K8S-1",
-                f"{version} is not in {cloud}'s standard support "
-                f"({', '.join(supported)}, as of {versions.AS_OF})",
-                f'use the N-1 version "{versions.n_minus_one()}"',
-            )
+    unsupported = [c for c in configured_clouds(env) if version not in versions.STANDARD_SUPPORT[c]]
+    if unsupported:
+        lists = {", ".join(versions.STANDARD_SUPPORT[c]) for c in unsupported}
+        tables = (
+            lists.pop()
+            if len(lists) == 1
+            else "; ".join(f"{c}: {', '.join(versions.STANDARD_SUPPORT[c])}" for c in unsupported)
+        )
+        yield Violation(
+            ("kubernetes", "version"),
+            "K8S-1",
+            f"{version} is not in standard support on {', '.join(unsupported)} "
+            f"({tables}, as of {versions.AS_OF})",
+            f'use the N-1 version "{versions.n_minus_one()}"',
+        )
     if version == versions.newest_common():
         yield Violation(
             ("kubernetes", "version"),
@@ -305,8 +325,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
     zones = len(env.clouds.aws.zones)
     if zones == 0 or len(net.private_subnets) != zones:
         return  # reported by one_subnet_per_zone
-    groups = (env.node_groups.system, env.node_groups.workload)
-    per_zone = capacity.nodes_per_zone(sum(g.max_size for g in groups), zones)
+    groups = {"system": env.node_groups.system, "workload": env.node_groups.workload}
     mode = net.pod_ip_mode
     if mode == "secondary-cidr":
         if net.pod_cidr is None:
@@ -318,24 +337,31 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
             )
             return
         pod_net = ipaddress.ip_network(net.pod_cidr)
-        if pod_net.overlaps(ipaddress.ip_network(net.vpc_cidr)):
+        if pod_net.version != 4:
             yield Violation(
                 ("network", "pod_cidr"),
                 "NET-6",
-                f"pod_cidr {pod_net} overlaps the VPC CIDR {net.vpc_cidr}",
-                "use a separate range such as 100.64.0.0/16",
+                f"pod_cidr {pod_net} is IPv6; the VPC CNI secondary CIDR is IPv4",
+                "use an IPv4 range such as 100.64.0.0/16",
             )
             return
+        for other, label in ((net.vpc_cidr, "the VPC CIDR"), (net.service_cidr, "service_cidr")):
+            other_net = ipaddress.ip_network(other)
+            if other_net.version == 4 and pod_net.overlaps(other_net):
+                yield Violation(
+                    ("network", "pod_cidr"),
+                    "NET-6",
+                    f"pod_cidr {pod_net} overlaps {label} {other_net}",
+                    "use a separate range such as 100.64.0.0/16",
+                )
+                return
         subnets = capacity.split_pod_cidr(net.pod_cidr, zones)
-        field = ("network", "pod_cidr")
+        field: Loc = ("network", "pod_cidr")
     else:
         subnets = list(net.private_subnets)
         field = ("network", "private_subnets")
-    worst = max(
-        (_per_node(g.instance_types.aws, g.max_pods_per_node, mode) for g in groups),
-        key=lambda x: (x is None, x or 0),
-    )
-    if worst is None:
+    need = _zone_need(groups, zones, mode)
+    if need is None:
         yield Violation(
             ("node_groups",),
             "NET-6",
@@ -344,21 +370,49 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
             "kubeprod.spec.capacity.ENI_LIMITS",
         )
         return
+    needed, detail = need
     for index, subnet in enumerate(subnets):
         usable = capacity.usable_addresses(subnet)
-        needed = per_zone * worst
-        if needed > usable:
-            loc = (*field, index) if field[1] == "private_subnets" else field
-            yield Violation(
-                loc,
-                "NET-6",
-                f"{subnet} holds {usable} usable addresses, but {per_zone} nodes per zone at "
-                f"full size need {per_zone} x {worst} = {needed} with pod_ip_mode {mode}: "
-                f"short by {needed - usable}",
-                "set network.pod_ip_mode: secondary-cidr with network.pod_cidr "
-                "(e.g. 100.64.0.0/16), or use larger private subnets",
+        if needed <= usable:
+            continue
+        yield Violation(
+            (*field, index) if field[1] == "private_subnets" else field,
+            "NET-6",
+            f"{subnet} holds {usable} usable addresses, but one zone's nodes at full size "
+            f"need {detail} = {needed} with pod_ip_mode {mode}: short by {needed - usable}",
+            _capacity_fix(groups, zones, mode, usable),
+        )
+        if field[1] == "pod_cidr":
+            return  # the parts of one pod_cidr are equal: one report is enough
+
+
+def _zone_need(groups: dict[str, NodeGroup], zones: int, mode: str) -> tuple[int, str] | None:
+    """Addresses one zone needs with every group at max size, and the sum that shows it."""
+    total, parts = 0, []
+    for name, group in groups.items():
+        per_node = _per_node(group.instance_types.aws, group.max_pods_per_node, mode)
+        if per_node is None:
+            return None
+        nodes = capacity.nodes_per_zone(group.max_size, zones)
+        total += nodes * per_node
+        parts.append(f"{nodes} {name} x {per_node}")
+    return total, " + ".join(parts)
+
+
+def _capacity_fix(groups: dict[str, NodeGroup], zones: int, mode: str, usable: int) -> str:
+    """Say which pod_ip_mode would fit, not just that this one does not."""
+    secondary = "set network.pod_ip_mode: secondary-cidr with network.pod_cidr (e.g. 100.64.0.0/16)"
+    if mode == "vpc-cni":
+        need = _zone_need(groups, zones, "prefix-delegation")
+        if need is not None and need[0] <= usable:
+            return (
+                f"set network.pod_ip_mode: prefix-delegation (needs {need[0]}, fits), "
+                f"or {secondary}"
             )
-            return
+        return f"{secondary}, or use larger private subnets"
+    if mode == "prefix-delegation":
+        return f"{secondary}, or use larger private subnets"
+    return "use a larger network.pod_cidr, or lower max_size / max_pods_per_node"
 
 
 def _per_node(instance_type: str, max_pods: int | None, mode: str) -> int | None:
