@@ -46,6 +46,13 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 
 
+_OPENERS = {
+    "while parsing a flow sequence": "'['",
+    "while parsing a flow mapping": "'{'",
+    "while scanning a quoted scalar": "quote",
+}
+
+
 def _yaml_problem(exc: Exception, text: str, file: str) -> SpecInvalid:
     """One SPEC-YAML problem for any way PyYAML can fail, located by line."""
     line = 1
@@ -54,6 +61,16 @@ def _yaml_problem(exc: Exception, text: str, file: str) -> SpecInvalid:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         detail = exc.problem or exc.context or detail
+        context = exc.context or ""
+        opened = exc.context_mark
+        if opened is not None and exc.problem_mark is not None and opened.line != mark.line:
+            opener = _OPENERS.get(context)
+            if opener:
+                # an unclosed bracket or quote: the fix is where it opened
+                detail = f"the {opener} opened here is never closed ({detail} on line {line})"
+                line = opened.line + 1
+            else:
+                detail = f"{detail} ({context} that starts on line {opened.line + 1})"
         if exc.problem and "could not determine a constructor" in exc.problem:
             detail = f"{exc.problem} (kubeprod reads plain YAML: no tags)"
     elif isinstance(exc, yaml.reader.ReaderError):
@@ -64,6 +81,8 @@ def _yaml_problem(exc: Exception, text: str, file: str) -> SpecInvalid:
     elif isinstance(exc, RecursionError):
         detail = "it nests too deeply or an alias refers to itself"
     fix = "correct the YAML syntax at that line (indentation, quotes, colons)"
+    if "never closed" in detail:
+        fix = "close it, or remove the stray character"
     if "could not determine a constructor" in detail:
         fix = "remove the tag (the '!...' before the value)"
     elif "key must be a plain name" in detail:

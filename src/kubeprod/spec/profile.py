@@ -112,34 +112,39 @@ def no_spot(env: Environment) -> Iterator[Violation]:
 def three_zones(env: Environment) -> Iterator[Violation]:
     for cloud in configured_clouds(env):
         zones = env.cloud_zones(cloud)  # type: ignore[arg-type]
-        if len(set(zones)) < 3:
+        first: dict[str, int] = {}
+        for index, zone in enumerate(zones):
+            if zone in first:
+                yield Violation(
+                    ("clouds", cloud, "zones", index),
+                    "NET-5",
+                    f"zone {zone} is listed twice (also at position {first[zone] + 1})",
+                    "list each zone once: three distinct zones of the region",
+                )
+            first.setdefault(zone, index)
+        if len(first) < 3:
             yield Violation(
                 ("clouds", cloud, "zones"),
                 "NET-5",
-                f"{len(set(zones))} distinct zone(s) given; production needs at least 3 (CHR-3)",
+                f"{len(first)} distinct zone(s) given; production needs at least 3 (CHR-3)",
                 "list three distinct availability zones of the region",
-            )
-        elif len(set(zones)) != len(zones):
-            yield Violation(
-                ("clouds", cloud, "zones"),
-                "NET-5",
-                "a zone is listed twice",
-                "list each zone once",
             )
 
 
 @rule
 def one_subnet_per_zone(env: Environment) -> Iterator[Violation]:
     net = env.network
+    by_count: dict[int, list[str]] = {}
     for cloud in configured_clouds(env):
-        zones = len(env.cloud_zones(cloud))  # type: ignore[arg-type]
-        for field, rule_id in (("public_subnets", "NET-2"), ("private_subnets", "NET-3")):
-            given = len(getattr(net, field))
+        by_count.setdefault(len(env.cloud_zones(cloud)), []).append(cloud)  # type: ignore[arg-type]
+    for field, rule_id in (("public_subnets", "NET-2"), ("private_subnets", "NET-3")):
+        given = len(getattr(net, field))
+        for zones, clouds in by_count.items():
             if given != zones:
                 yield Violation(
                     ("network", field),
                     rule_id,
-                    f"{given} {field.replace('_', ' ')} for {zones} {cloud} zones; "
+                    f"{given} {field.replace('_', ' ')} for {zones} zones ({', '.join(clouds)}); "
                     "production needs exactly one per zone",
                     f"list one {field[:-1].replace('_', ' ')} per zone, in the zones' order",
                 )
