@@ -94,12 +94,39 @@ class AzureCloud(Strict):
     location: str = Field(description="Azure region, e.g. westeurope")
     zones: list[str] = Field(default=["1", "2", "3"], description="Availability zones")
     subscription_id: str | None = None
+    network_policy: Literal["azure", "cilium"] = Field(
+        default="azure", description="SEC-5: AKS network policy engine (cilium adds its dataplane)"
+    )
+    admin_group_object_ids: list[str] = Field(
+        default=[], description="Entra ID groups given cluster admin through Azure RBAC"
+    )
+    pod_cidr: Cidr = Field(
+        default="10.244.0.0/16",
+        description="NET-6: CNI Overlay pod range, when network.pod_cidr is not set",
+    )
+    state_resource_group: str | None = Field(
+        default=None, description="DR-2: resource group of the state storage account"
+    )
+    state_storage_account: str | None = Field(
+        default=None, description="DR-2: globally unique storage account for terraform state"
+    )
 
 
 class GcpCloud(Strict):
     project: str = Field(description="GCP project ID")
     region: str
     zones: list[str]
+    master_ipv4_cidr_block: Cidr = Field(
+        default="172.16.0.0/28",
+        description="K8S-4: the /28 of the GKE control plane's private endpoint (NET-6 checks it)",
+    )
+    rbac_security_group: str | None = Field(
+        default=None,
+        description="gke-security-groups@<your domain>: Google Groups for Kubernetes RBAC",
+    )
+    state_bucket: str | None = Field(
+        default=None, description="DR-2: GCS state bucket; defaults to <project>-<name>-tfstate"
+    )
 
 
 class Clouds(Strict):

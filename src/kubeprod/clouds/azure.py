@@ -1,0 +1,1101 @@
+"""Azure AKS renderer: Environment -> a production Terraform root module for azurerm 4.x.
+
+The module is grouped by concern (versions, providers, locals, network, security,
+aks, monitoring, outputs). Zonal things (node subnets, NAT gateways with their
+public IPs, user node pools) are one `for_each` over `local.zones`, so the three
+zones are one definition, not three copies. See docs/azure.md for the design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from kubeprod.clouds.base import Files
+from kubeprod.errors import InputError
+from kubeprod.spec.model import AzureCloud, Environment, duration_minutes
+from kubeprod.terraform.hcl import Block, Call, Comment, Expr
+
+AZURERM_VERSION = "~> 4.55"
+RG = "azurerm_resource_group.this"
+CLUSTER = "azurerm_kubernetes_cluster.this"
+KEY_VAULT = "azurerm_key_vault.this"
+# Azure reserves 5 addresses in every subnet.
+AZURE_RESERVED_PER_SUBNET = 5
+# CNI Overlay gives every node a /24 of the pod range.
+OVERLAY_NODE_PREFIX = 24
+MAX_PODS = 110
+# Log Analytics keeps data at most 730 days in the interactive tier.
+LOG_ANALYTICS_MAX_RETENTION = 730
+# AKS planned maintenance windows last at least 4 hours.
+AKS_MIN_WINDOW_HOURS = 4
+API_SERVER_SUBNET_PREFIX = 28
+DAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+# K8S-7 / SEC-7: every AKS control-plane log category the brief's "enhanced logging" needs.
+DIAGNOSTIC_CATEGORIES = (
+    "kube-audit-admin",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "cluster-autoscaler",
+    "guard",
+)
+# SEC-6: built-in initiative "Kubernetes cluster pod security restricted standards for
+# Linux-based workloads" (Azure Policy add-on, Gatekeeper).
+PSS_RESTRICTED_INITIATIVE = (
+    "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00"
+)
+# CHR-7: platform metrics of Microsoft.ContainerService/managedClusters worth paging on.
+METRIC_ALERTS: tuple[tuple[str, str, str, str, float, int], ...] = (
+    # (name, metric, aggregation, operator, threshold, severity)
+    ("node-cpu-high", "node_cpu_usage_percentage", "Average", "GreaterThan", 80, 2),
+    ("node-memory-high", "node_memory_working_set_percentage", "Average", "GreaterThan", 80, 2),
+    ("node-disk-high", "node_disk_usage_percentage", "Average", "GreaterThan", 80, 2),
+    (
+        "pods-unschedulable",
+        "cluster_autoscaler_unschedulable_pods_count",
+        "Average",
+        "GreaterThan",
+        0,
+        1,
+    ),
+)
+
+
+def _azure(env: Environment) -> AzureCloud:
+    if env.clouds.azure is None:
+        raise InputError(
+            f"environment '{env.name}' has no clouds.azure section. Fix: add "
+            '`clouds: {azure: {location: westeurope, zones: ["1", "2", "3"]}}` to the spec'
+        )
+    return env.clouds.azure
+
+
+def _short_hash(*parts: str, length: int = 6) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def split_range(minimum: int, maximum: int, parts: int) -> list[tuple[int, int]]:
+    """Split a node range over `parts` per-zone pools; the sums equal the totals (K8S-3)."""
+
+    def spread(total: int) -> list[int]:
+        base, extra = divmod(total, parts)
+        return [base + (1 if i < extra else 0) for i in range(parts)]
+
+    return list(zip(spread(minimum), spread(maximum), strict=True))
+
+
+def api_server_subnet(env: Environment) -> str:
+    """NET-2: the API Server VNet Integration subnet, the first /28 of the first public /24."""
+    first = ipaddress.ip_network(env.network.public_subnets[0])
+    return str(next(first.subnets(new_prefix=API_SERVER_SUBNET_PREFIX)))
+
+
+def pod_cidr(env: Environment) -> str:
+    return env.network.pod_cidr or _azure(env).pod_cidr
+
+
+def check_addresses(env: Environment) -> None:
+    """NET-6 on AKS: nodes fit their subnets, the overlay pod range holds a /24 per node."""
+    zones = _azure(env).zones
+    groups = env.node_groups
+    if len(env.network.private_subnets) < len(zones):
+        raise InputError(
+            f"network.private_subnets has {len(env.network.private_subnets)} entries for "
+            f"{len(zones)} Azure zones. Fix: give one node subnet per zone"
+        )
+    vnet = ipaddress.ip_network(env.network.vpc_cidr)
+    pods = ipaddress.ip_network(pod_cidr(env))
+    services = ipaddress.ip_network(env.network.service_cidr)
+    for label, net in (("pod range", pods), ("service range", services)):
+        if net.overlaps(vnet):
+            raise InputError(
+                f"the AKS {label} {net} overlaps the VNet {vnet}. Fix: choose a range outside it"
+            )
+    if pods.overlaps(services):
+        raise InputError(f"pod range {pods} overlaps service range {services}. Fix: separate them")
+    max_nodes = groups.system.max_size + groups.workload.max_size
+    # Surge: one extra node per pool during upgrades.
+    max_nodes += 1 + len(zones)
+    pod_slots = 2 ** max(0, OVERLAY_NODE_PREFIX - pods.prefixlen)
+    if pod_slots < max_nodes:
+        raise InputError(
+            f"CNI Overlay gives each node a /24; the pod range {pods} holds {pod_slots} nodes "
+            f"but the node groups can reach {max_nodes} (with upgrade surge). Fix: use a larger "
+            "network.pod_cidr (a /16 holds 256 nodes)"
+        )
+    per_zone = math.ceil(groups.system.max_size / len(zones)) + math.ceil(
+        groups.workload.max_size / len(zones)
+    )
+    for cidr in env.network.private_subnets[: len(zones)]:
+        usable = ipaddress.ip_network(cidr).num_addresses - AZURE_RESERVED_PER_SUBNET
+        if usable < per_zone + 2:
+            raise InputError(
+                f"node subnet {cidr} has {usable} usable addresses for up to {per_zone + 2} "
+                "nodes (with surge). Fix: use a larger private subnet"
+            )
+
+
+def utc_offset(timezone: str) -> str:
+    """The standard (winter) UTC offset of an IANA zone, as AKS wants it: '+01:00'."""
+    offset = datetime(2025, 1, 15, tzinfo=ZoneInfo(timezone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+class AzureRenderer:
+    """Renders the AKS root module; COVERAGE maps each requirement ID to what meets it."""
+
+    name: ClassVar[str] = "azure"
+    COVERAGE: ClassVar[dict[str, str]] = {
+        "CHR-1": "aks.tf/security.tf: lifecycle prevent_destroy on the cluster, Key Vault and "
+        "keys; network.tf: azurerm_management_lock CanNotDelete on the resource group; "
+        "Key Vault purge protection",
+        "CHR-2": 'aks.tf: sku_tier = "Standard" (uptime SLA)',
+        "CHR-3": "aks.tf: system pool zones 1-3, one user pool per zone; network.tf: zonal NAT",
+        "CHR-4": 'aks.tf: user pools priority = "Regular" (never Spot); default pool is '
+        "always regular",
+        "CHR-5": "network.tf: azurerm_nat_gateway + zonal azurerm_public_ip per zone "
+        "(for_each), each on that zone's node subnet; aks.tf: outbound_type = "
+        '"userAssignedNATGateway" and user pools pinned one per zone',
+        "CHR-6": "aks.tf: auto_scaler_profile from spec.autoscaler (scale_down_delay_after_add, "
+        "scale_down_unneeded, scale_down_utilization_threshold, balance_similar_node_groups)",
+        "CHR-7": "aks.tf: oms_agent (Container Insights) + monitor_metrics (managed Prometheus); "
+        "monitoring.tf: azurerm_monitor_metric_alert -> azurerm_monitor_action_group",
+        "NET-1": "network.tf: azurerm_virtual_network.this address_space = network.vpc_cidr",
+        "NET-2": "network.tf: azurerm_subnet.apiserver is the first /28 of public_subnets[0], "
+        "delegated to AKS for API Server VNet Integration; the rest of the public /24s stay "
+        "reserved for ingress; NAT egress uses zonal public IPs, not subnets",
+        "NET-3": "network.tf: azurerm_subnet.nodes, one private /24 per zone (for_each); pods on "
+        "CNI Overlay pod_cidr",
+        "NET-4": "see CHR-5",
+        "NET-5": "locals.tf: local.zones from clouds.azure.zones (1, 2, 3)",
+        "NET-6": "kubeprod.clouds.azure.check_addresses: nodes fit the /24s, overlay pod_cidr "
+        "holds a /24 per node at max size, no overlap with VNet or services",
+        "K8S-1": 'aks.tf: kubernetes_version = spec N-1 minor; automatic_upgrade_channel = "patch"',
+        "K8S-2": "aks.tf: default_node_pool only_critical_addons_enabled, min_count 3, "
+        "Standard_D4s_v3, zones 1-3",
+        "K8S-3": "aks.tf: azurerm_kubernetes_cluster_node_pool.workload per zone, min/max split "
+        "so they sum to 3-20, autoscaling, Regular priority",
+        "K8S-4": "aks.tf: api_server_access_profile virtual_network_integration_enabled with "
+        "the delegated subnet (private API server IP in the VNet)",
+        "K8S-5": "aks.tf: api_server_access_profile authorized_ip_ranges = "
+        "api_endpoint.public_allowed_cidrs",
+        "K8S-6": "see SEC-3",
+        "K8S-7": "monitoring.tf: azurerm_monitor_diagnostic_setting with kube-audit-admin, "
+        "kube-apiserver, kube-controller-manager, kube-scheduler, cluster-autoscaler, guard",
+        "SEC-1": "see K8S-4",
+        "SEC-2": "aks.tf: authorized_ip_ranges from the spec; the production profile refuses "
+        "0.0.0.0/0, empty lists and ranges wider than max_public_prefix",
+        "SEC-3": "security.tf: azurerm_disk_encryption_set (CMK) on the cluster; "
+        "host_encryption_enabled on every pool; KMS etcd (SEC-8); HSM keys",
+        "SEC-4": 'aks.tf: node_os_upgrade_channel = "NodeImage" + maintenance_window_node_os / '
+        "maintenance_window_auto_upgrade from spec.maintenance",
+        "SEC-5": "aks.tf: network_profile network_policy = clouds.azure.network_policy "
+        "(azure or cilium); default-deny policies are workload manifests, not this module",
+        "SEC-6": "aks.tf: azure_policy_enabled; security.tf: "
+        "azurerm_resource_policy_assignment of the pod security restricted initiative (deny)",
+        "SEC-7": "monitoring.tf: kube-audit-admin category of the diagnostic setting",
+        "SEC-8": "aks.tf: key_management_service with azurerm_key_vault_key.etcd (RSA-HSM) and "
+        "the cluster's user-assigned identity",
+    }
+
+    def render(self, env: Environment) -> Files:
+        azure = _azure(env)
+        check_addresses(env)
+        zones = list(azure.zones)
+        return {
+            "versions.tf": _versions(env, azure),
+            "providers.tf": _providers(azure),
+            "locals.tf": _locals(env, azure, zones),
+            "network.tf": _network(env),
+            "security.tf": _security(env),
+            "aks.tf": _aks(env, azure, zones),
+            "monitoring.tf": _monitoring(env),
+            "outputs.tf": _outputs(),
+            **({"variables.tf": _variables(env)} if _webhook_targets(env) else {}),
+        }
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def state_names(env: Environment) -> tuple[str, str]:
+    """(resource group, storage account) of the terraform state (DR-2)."""
+    azure = _azure(env)
+    group = azure.state_resource_group or f"rg-{env.name}-tfstate"
+    account = azure.state_storage_account or (
+        "kpst" + _alnum(env.name)[:14] + _short_hash(env.name, azure.location)
+    )
+    return group, account[:24]
+
+
+def key_vault_name(env: Environment) -> str:
+    """Globally unique, 3-24 characters, stable for the environment."""
+    azure = _azure(env)
+    return f"kv-{_alnum(env.name)[:12]}-{_short_hash(env.name, azure.location, 'kv')}"[:24]
+
+
+def _common(**extra: Any) -> dict[str, Any]:
+    return {
+        "location": Expr(f"{RG}.location"),
+        "resource_group_name": Expr(f"{RG}.name"),
+        **extra,
+    }
+
+
+TAGS = Expr("local.tags")
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _versions(env: Environment, azure: AzureCloud) -> list[Block | Comment]:
+    group, account = state_names(env)
+    return [
+        Block.of(
+            "terraform",
+            required_version=">= 1.9",
+            required_providers=Block.of(
+                "required_providers",
+                azurerm={"source": "hashicorp/azurerm", "version": AZURERM_VERSION},
+            ),
+            backend=Block.of(
+                "backend",
+                "azurerm",
+                resource_group_name=group,
+                storage_account_name=account,
+                container_name="tfstate",
+                key=f"{env.name}/aks.tfstate",
+                use_azuread_auth=True,
+            ),
+        )
+    ]
+
+
+def _providers(azure: AzureCloud) -> list[Block | Comment]:
+    provider = Block.of("provider", "azurerm")
+    if azure.subscription_id:
+        provider.set(subscription_id=azure.subscription_id)
+    else:
+        provider.add(Comment("subscription_id comes from ARM_SUBSCRIPTION_ID."))
+    provider.set(storage_use_azuread=True)
+    provider.add(
+        Block.of(
+            "features",
+            key_vault=Block.of(
+                "key_vault",
+                purge_soft_delete_on_destroy=False,
+                recover_soft_deleted_key_vaults=True,
+            ),
+            resource_group=Block.of("resource_group", prevent_deletion_if_contains_resources=True),
+        )
+    )
+    return [provider, Block.of("data", "azurerm_client_config", "current")]
+
+
+def _locals(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | Comment]:
+    split = split_range(
+        env.node_groups.workload.min_size, env.node_groups.workload.max_size, len(zones)
+    )
+    zone_map = {
+        zone: {
+            "node_subnet_cidr": env.network.private_subnets[i],
+            "workload_min": split[i][0],
+            "workload_max": split[i][1],
+        }
+        for i, zone in enumerate(zones)
+    }
+    return [
+        Comment(
+            "NET-5 / CHR-5: everything zonal is one for_each over local.zones. Each zone has\n"
+            "its own node subnet, NAT gateway, NAT public IP and user node pool. The workload\n"
+            f"range {env.node_groups.workload.min_size}-{env.node_groups.workload.max_size} "
+            "is split so the per-zone pools sum to it."
+        ),
+        Block.of(
+            "locals",
+            name=env.name,
+            location=azure.location,
+            tags={**env.tags, "kubeprod-environment": env.name},
+            zones=zone_map,
+        ),
+    ]
+
+
+def _network(env: Environment) -> list[Block | Comment]:
+    nodes = "azurerm_subnet.nodes"
+    nsg_rules = [
+        Block.of(
+            "security_rule",
+            name="deny-internet-inbound",
+            priority=4000,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_port_range="*",
+            destination_port_range="*",
+            source_address_prefix="Internet",
+            destination_address_prefix="*",
+        )
+    ]
+    return [
+        Block.of(
+            "resource",
+            "azurerm_resource_group",
+            "this",
+            name=f"rg-{env.name}-aks",
+            location=Expr("local.location"),
+            tags=TAGS,
+        ),
+        Comment("CHR-1: nobody deletes the environment's resource group by accident."),
+        Block.of(
+            "resource",
+            "azurerm_management_lock",
+            "resource_group",
+            name="kubeprod-cannot-delete",
+            scope=Expr(f"{RG}.id"),
+            lock_level="CanNotDelete",
+            notes="Production environment (kubeprod CHR-1): remove this lock on purpose only.",
+        ),
+        Comment("NET-1"),
+        Block.of(
+            "resource",
+            "azurerm_virtual_network",
+            "this",
+            name=f"vnet-{env.name}",
+            **_common(address_space=[env.network.vpc_cidr], tags=TAGS),
+        ),
+        Comment("NET-3: one node subnet per zone, from the private /24s."),
+        Block.of(
+            "resource",
+            "azurerm_subnet",
+            "nodes",
+            for_each=Expr("local.zones"),
+            name=Expr('"snet-nodes-${each.key}"'),
+            resource_group_name=Expr(f"{RG}.name"),
+            virtual_network_name=Expr("azurerm_virtual_network.this.name"),
+            address_prefixes=[Expr("each.value.node_subnet_cidr")],
+            default_outbound_access_enabled=False,
+        ),
+        Comment(
+            f"NET-2 / K8S-4: the API server's VNet Integration subnet is carved from the public\n"
+            f"/24s: the first /{API_SERVER_SUBNET_PREFIX} of {env.network.public_subnets[0]}. "
+            "The rest of the public /24s stay\n"
+            "reserved for ingress. NAT egress needs public IPs, not public subnets, on Azure."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_subnet",
+            "apiserver",
+            name="snet-apiserver",
+            resource_group_name=Expr(f"{RG}.name"),
+            virtual_network_name=Expr("azurerm_virtual_network.this.name"),
+            address_prefixes=[api_server_subnet(env)],
+            default_outbound_access_enabled=False,
+            delegation=Block.of(
+                "delegation",
+                name="aks-apiserver",
+                service_delegation=Block.of(
+                    "service_delegation",
+                    name="Microsoft.ContainerService/managedClusters",
+                    actions=["Microsoft.Network/virtualNetworks/subnets/join/action"],
+                ),
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_network_security_group",
+            "nodes",
+            for_each=Expr("local.zones"),
+            name=Expr('"nsg-nodes-${each.key}"'),
+            **_common(tags=TAGS),
+        ).add(*nsg_rules),
+        Block.of(
+            "resource",
+            "azurerm_subnet_network_security_group_association",
+            "nodes",
+            for_each=Expr("local.zones"),
+            subnet_id=Expr(f"{nodes}[each.key].id"),
+            network_security_group_id=Expr("azurerm_network_security_group.nodes[each.key].id"),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_network_security_group",
+            "apiserver",
+            name="nsg-apiserver",
+            **_common(tags=TAGS),
+        ).add(*nsg_rules),
+        Block.of(
+            "resource",
+            "azurerm_subnet_network_security_group_association",
+            "apiserver",
+            subnet_id=Expr("azurerm_subnet.apiserver.id"),
+            network_security_group_id=Expr("azurerm_network_security_group.apiserver.id"),
+        ),
+        Comment(
+            "CHR-5 / NET-4: Azure NAT Gateway is zonal. One Standard NAT gateway per zone,\n"
+            "with its own zonal public IP, serves that zone's node subnet; the user pool of\n"
+            "the zone is pinned to it, so losing a zone never takes another zone's egress."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_public_ip",
+            "nat",
+            for_each=Expr("local.zones"),
+            name=Expr('"pip-nat-${each.key}"'),
+            **_common(
+                allocation_method="Static",
+                sku="Standard",
+                zones=[Expr("each.key")],
+                tags=TAGS,
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_nat_gateway",
+            "this",
+            for_each=Expr("local.zones"),
+            name=Expr('"ng-${each.key}"'),
+            **_common(
+                sku_name="Standard",
+                idle_timeout_in_minutes=4,
+                zones=[Expr("each.key")],
+                tags=TAGS,
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_nat_gateway_public_ip_association",
+            "this",
+            for_each=Expr("local.zones"),
+            nat_gateway_id=Expr("azurerm_nat_gateway.this[each.key].id"),
+            public_ip_address_id=Expr("azurerm_public_ip.nat[each.key].id"),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_subnet_nat_gateway_association",
+            "nodes",
+            for_each=Expr("local.zones"),
+            subnet_id=Expr(f"{nodes}[each.key].id"),
+            nat_gateway_id=Expr("azurerm_nat_gateway.this[each.key].id"),
+        ),
+    ]
+
+
+def _role(name: str, scope: str, role: str, principal: str) -> Block:
+    return Block.of(
+        "resource",
+        "azurerm_role_assignment",
+        name,
+        scope=Expr(scope),
+        role_definition_name=role,
+        principal_id=Expr(principal),
+    )
+
+
+def _key(name: str, purpose: str) -> Block:
+    return Block.of(
+        "resource",
+        "azurerm_key_vault_key",
+        name,
+        name=f"{name}-{purpose}",
+        key_vault_id=Expr(f"{KEY_VAULT}.id"),
+        key_type="RSA-HSM",
+        key_size=3072,
+        key_opts=["decrypt", "encrypt", "sign", "unwrapKey", "verify", "wrapKey"],
+        tags=TAGS,
+        # A new key version every year; no expiry date (see checkov-skips.yaml, CKV_AZURE_40).
+        rotation_policy=Block.of(
+            "rotation_policy",
+            automatic=Block.of("automatic", time_after_creation="P365D"),
+        ),
+        depends_on=[Expr("azurerm_role_assignment.deployer_crypto_officer")],
+        lifecycle=Block.of("lifecycle", prevent_destroy=True),
+    )
+
+
+def _security(env: Environment) -> list[Block | Comment]:
+    cluster_identity = "azurerm_user_assigned_identity.cluster.principal_id"
+    return [
+        Comment(
+            "SEC-8 / SEC-3: Key Vault (RBAC, purge protection, soft delete) holding the KMS\n"
+            "key for etcd encryption and the disk encryption key. The firewall admits\n"
+            "trusted Azure services (AKS KMS, disk encryption) and the operators' allow-list."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_key_vault",
+            "this",
+            name=key_vault_name(env),
+            **_common(
+                tenant_id=Expr("data.azurerm_client_config.current.tenant_id"),
+                sku_name="premium",
+                rbac_authorization_enabled=True,
+                purge_protection_enabled=True,
+                soft_delete_retention_days=90,
+                enabled_for_disk_encryption=True,
+                public_network_access_enabled=True,
+                tags=TAGS,
+            ),
+            network_acls=Block.of(
+                "network_acls",
+                default_action="Deny",
+                bypass="AzureServices",
+                ip_rules=list(env.api_endpoint.public_allowed_cidrs),
+            ),
+            lifecycle=Block.of("lifecycle", prevent_destroy=True),
+        ),
+        Comment("Whoever runs terraform creates the keys."),
+        _role(
+            "deployer_crypto_officer",
+            f"{KEY_VAULT}.id",
+            "Key Vault Crypto Officer",
+            "data.azurerm_client_config.current.object_id",
+        ),
+        _key("etcd", "kms"),
+        _key("disk", "des"),
+        Comment("SEC-8: the cluster's identity (KMS needs a user-assigned one)."),
+        Block.of(
+            "resource",
+            "azurerm_user_assigned_identity",
+            "cluster",
+            name=f"id-{env.name}-aks",
+            **_common(tags=TAGS),
+        ),
+        _role("cluster_kms", f"{KEY_VAULT}.id", "Key Vault Crypto User", cluster_identity),
+        Comment("KMS with a firewalled vault (key_vault_network_access = Private)."),
+        _role("cluster_kms_private", f"{KEY_VAULT}.id", "Key Vault Contributor", cluster_identity),
+        Comment("API Server VNet Integration and node subnets live in our VNet."),
+        _role(
+            "cluster_network",
+            "azurerm_virtual_network.this.id",
+            "Network Contributor",
+            cluster_identity,
+        ),
+        Comment("SEC-3: OS and data disks encrypted with our key."),
+        Block.of(
+            "resource",
+            "azurerm_disk_encryption_set",
+            "this",
+            name=f"des-{env.name}",
+            **_common(
+                key_vault_key_id=Expr("azurerm_key_vault_key.disk.versionless_id"),
+                auto_key_rotation_enabled=True,
+                encryption_type="EncryptionAtRestWithCustomerKey",
+                tags=TAGS,
+            ),
+            identity=Block.of("identity", type="SystemAssigned"),
+        ),
+        _role(
+            "des_crypto",
+            f"{KEY_VAULT}.id",
+            "Key Vault Crypto Service Encryption User",
+            "azurerm_disk_encryption_set.this.identity[0].principal_id",
+        ),
+        _role(
+            "cluster_des_reader",
+            "azurerm_disk_encryption_set.this.id",
+            "Reader",
+            cluster_identity,
+        ),
+        Comment(
+            "SEC-6: Pod Security Standards 'restricted', enforced (deny) by the Azure Policy\n"
+            "add-on. kube-system and the add-on namespaces are excluded by the initiative."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_resource_policy_assignment",
+            "pod_security_restricted",
+            name="pod-security-restricted",
+            resource_id=Expr(f"{CLUSTER}.id"),
+            policy_definition_id=PSS_RESTRICTED_INITIATIVE,
+            display_name="Kubernetes pod security restricted standards (kubeprod SEC-6)",
+            parameters=Call("jsonencode", {"effect": {"value": "deny"}}),
+        ),
+    ]
+
+
+def _autoscaler_profile(env: Environment) -> Block:
+    scaler = env.autoscaler
+    return Block.of(
+        "auto_scaler_profile",
+        balance_similar_node_groups=scaler.balance_similar_node_groups,
+        expander="least-waste",
+        scale_down_delay_after_add=f"{duration_minutes(scaler.scale_down_delay_after_add)}m",
+        scale_down_unneeded=f"{duration_minutes(scaler.scale_down_unneeded_time)}m",
+        scale_down_utilization_threshold=f"{scaler.scale_down_utilization_threshold}",
+        skip_nodes_with_local_storage=True,
+        skip_nodes_with_system_pods=True,
+    )
+
+
+def _schedule(env: Environment, kind: str, index: int) -> Block:
+    """A weekly AKS maintenance schedule from the spec's windows (first day, or the next)."""
+    windows = env.maintenance.windows
+    if windows:
+        window = windows[0]
+        day = DAYS[window.days[index % len(window.days)]]
+        start, tz = window.start, window.timezone
+        hours = max(AKS_MIN_WINDOW_HOURS, math.ceil(duration_minutes(window.duration) / 60))
+    else:
+        day, start, tz, hours = "Sunday", "00:00", "UTC", AKS_MIN_WINDOW_HOURS
+    return Block.of(
+        kind,
+        frequency="Weekly",
+        interval=1,
+        day_of_week=day,
+        start_time=start,
+        utc_offset=utc_offset(tz),
+        duration=hours,
+    )
+
+
+def _legacy_window(env: Environment) -> Block | None:
+    """The 'default' maintenance configuration: the spec's days and hours (start..end)."""
+    if not env.maintenance.windows:
+        return None
+    block = Block.of("maintenance_window")
+    seen: dict[str, set[int]] = {}
+    for window in env.maintenance.windows:
+        offset = utc_offset(window.timezone)
+        sign = 1 if offset[0] == "+" else -1
+        shift = sign * (int(offset[1:3]) * 60 + int(offset[4:6]))
+        start = int(window.start[:2]) * 60 + int(window.start[3:]) - shift
+        length = duration_minutes(window.duration)
+        order = list(DAYS)
+        for day in window.days:
+            for minute in range(start, start + length, 60):
+                day_index = (order.index(day) + minute // (24 * 60)) % 7
+                seen.setdefault(order[day_index], set()).add((minute // 60) % 24)
+    for day in DAYS:
+        if day in seen:
+            block.add(Block.of("allowed", day=DAYS[day], hours=sorted(seen[day])))
+    return block
+
+
+def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | Comment]:
+    system = env.node_groups.system
+    workload = env.node_groups.workload
+    version = env.kubernetes.version
+    identity = "azurerm_user_assigned_identity.cluster"
+    disk = {
+        "host_encryption_enabled": True,
+        "os_disk_type": "Ephemeral",
+        "os_disk_size_gb": system.disk_size_gb,
+        "node_public_ip_enabled": False,
+    }
+    network = Block.of(
+        "network_profile",
+        network_plugin="azure",
+        network_plugin_mode="overlay",
+        network_policy=azure.network_policy,
+        network_data_plane="cilium" if azure.network_policy == "cilium" else "azure",
+        pod_cidr=pod_cidr(env),
+        service_cidr=env.network.service_cidr,
+        dns_service_ip=str(ipaddress.ip_network(env.network.service_cidr)[10]),
+        load_balancer_sku="standard",
+        outbound_type="userAssignedNATGateway",
+    )
+    cluster = Block.of(
+        "resource",
+        "azurerm_kubernetes_cluster",
+        "this",
+        name=f"aks-{env.name}",
+        **_common(
+            dns_prefix=env.name,
+            kubernetes_version=version,
+            sku_tier="Standard",
+            automatic_upgrade_channel="patch",
+            node_os_upgrade_channel="NodeImage",
+            private_cluster_enabled=False,
+            local_account_disabled=True,
+            role_based_access_control_enabled=True,
+            oidc_issuer_enabled=True,
+            workload_identity_enabled=True,
+            azure_policy_enabled=True,
+            disk_encryption_set_id=Expr("azurerm_disk_encryption_set.this.id"),
+            tags=TAGS,
+        ),
+    )
+    cluster.add(
+        Comment("K8S-2: system pool, critical add-ons only, across zones 1-3."),
+        Block.of(
+            "default_node_pool",
+            name="system",
+            vm_size=system.instance_types.azure,
+            zones=list(zones),
+            vnet_subnet_id=Expr(f'azurerm_subnet.nodes["{zones[0]}"].id'),
+            orchestrator_version=version,
+            only_critical_addons_enabled=True,
+            auto_scaling_enabled=True,
+            min_count=system.min_size,
+            max_count=max(system.max_size, system.min_size),
+            max_pods=system.max_pods_per_node or MAX_PODS,
+            temporary_name_for_rotation="systemtmp",
+            **{**disk, "os_disk_size_gb": system.disk_size_gb},
+            tags=TAGS,
+            upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
+        ),
+        Block.of("identity", type="UserAssigned", identity_ids=[Expr(f"{identity}.id")]),
+        Comment(
+            "K8S-4 / K8S-5 / SEC-1 / SEC-2: private API server IP in the VNet + allow-listed "
+            "public endpoint."
+        ),
+        Block.of(
+            "api_server_access_profile",
+            virtual_network_integration_enabled=True,
+            subnet_id=Expr("azurerm_subnet.apiserver.id"),
+            authorized_ip_ranges=list(env.api_endpoint.public_allowed_cidrs),
+        ),
+        Block.of(
+            "azure_active_directory_role_based_access_control",
+            azure_rbac_enabled=True,
+            tenant_id=Expr("data.azurerm_client_config.current.tenant_id"),
+            admin_group_object_ids=list(azure.admin_group_object_ids),
+        ),
+        Comment("SEC-5 / NET-6 / CHR-5"),
+        network,
+        Comment("SEC-8: etcd secrets encrypted with our Key Vault key."),
+        Block.of(
+            "key_management_service",
+            key_vault_key_id=Expr("azurerm_key_vault_key.etcd.id"),
+            key_vault_network_access="Private",
+        ),
+        Block.of("key_vault_secrets_provider", secret_rotation_enabled=True),
+        Comment("CHR-6"),
+        _autoscaler_profile(env),
+        Comment("CHR-7"),
+        Block.of(
+            "oms_agent",
+            log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+            msi_auth_for_monitoring_enabled=True,
+        ),
+        Block.of("monitor_metrics"),
+        Block.of(
+            "microsoft_defender",
+            log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+        ),
+        Comment("SEC-4 / K8S-1: patch upgrades and node images only inside the spec's windows."),
+    )
+    legacy = _legacy_window(env)
+    if legacy is not None:
+        cluster.add(legacy)
+    cluster.add(
+        _schedule(env, "maintenance_window_auto_upgrade", 0),
+        _schedule(env, "maintenance_window_node_os", 1),
+    )
+    cluster.set(
+        depends_on=[
+            Expr("azurerm_role_assignment.cluster_kms"),
+            Expr("azurerm_role_assignment.cluster_kms_private"),
+            Expr("azurerm_role_assignment.cluster_network"),
+            Expr("azurerm_role_assignment.cluster_des_reader"),
+            Expr("azurerm_role_assignment.des_crypto"),
+            Expr("azurerm_subnet_nat_gateway_association.nodes"),
+            Expr("azurerm_nat_gateway_public_ip_association.this"),
+            Expr("azurerm_subnet_network_security_group_association.apiserver"),
+        ],
+        lifecycle=Block.of(
+            "lifecycle",
+            prevent_destroy=True,
+            ignore_changes=[Expr("default_node_pool[0].node_count")],
+        ),
+    )
+    pools = Block.of(
+        "resource",
+        "azurerm_kubernetes_cluster_node_pool",
+        "workload",
+        for_each=Expr("local.zones"),
+        name=Expr('"work${each.key}"'),
+        kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+        vm_size=workload.instance_types.azure,
+        mode="User",
+        priority="Regular",
+        zones=[Expr("each.key")],
+        vnet_subnet_id=Expr("azurerm_subnet.nodes[each.key].id"),
+        orchestrator_version=version,
+        auto_scaling_enabled=True,
+        min_count=Expr("each.value.workload_min"),
+        max_count=Expr("each.value.workload_max"),
+        max_pods=workload.max_pods_per_node or MAX_PODS,
+        node_labels={**workload.labels, "kubeprod.io/pool": "workload"},
+        **{**disk, "os_disk_size_gb": workload.disk_size_gb},
+        tags=TAGS,
+        upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
+        lifecycle=Block.of("lifecycle", ignore_changes=[Expr("node_count")]),
+    )
+    return [
+        Comment(
+            f"AKS {version} (K8S-1: N-1), Standard tier (CHR-2), Azure CNI Overlay, API Server\n"
+            "VNet Integration, Entra ID RBAC, workload identity, KMS and CMK disks."
+        ),
+        cluster,
+        Comment(
+            "K8S-3 / CHR-4 / CHR-5: workload pools, one per zone, pinned to that zone's\n"
+            "subnet (and so its NAT gateway). Regular priority: never Spot."
+        ),
+        pools,
+    ]
+
+
+def _webhook_targets(env: Environment) -> list[str]:
+    return [t.webhook_env for t in env.monitoring.alert_targets if t.webhook_env]
+
+
+def _variables(env: Environment) -> list[Block | Comment]:
+    return [
+        Block.of(
+            "variable",
+            "alert_webhook_urls",
+            type=Expr("map(string)"),
+            sensitive=True,
+            description="CHR-7: webhook URL per alert target, keyed by the spec's webhook_env "
+            "name (export TF_VAR_alert_webhook_urls; never in the spec)",
+        )
+    ]
+
+
+def _monitoring(env: Environment) -> list[Block | Comment]:
+    retention = min(env.logging.retention_days, LOG_ANALYTICS_MAX_RETENTION)
+    group = Block.of(
+        "resource",
+        "azurerm_monitor_action_group",
+        "oncall",
+        name=f"ag-{env.name}-oncall",
+        resource_group_name=Expr(f"{RG}.name"),
+        short_name=_alnum(f"kp{env.name}")[:12],
+        tags=TAGS,
+    )
+    for i, target in enumerate(env.monitoring.alert_targets):
+        if target.email:
+            group.add(
+                Block.of(
+                    "email_receiver",
+                    name=f"email-{i}",
+                    email_address=target.email,
+                    use_common_alert_schema=True,
+                )
+            )
+        if target.webhook_env:
+            group.add(
+                Block.of(
+                    "webhook_receiver",
+                    name=f"webhook-{i}",
+                    service_uri=Expr(f'var.alert_webhook_urls["{target.webhook_env}"]'),
+                    use_common_alert_schema=True,
+                )
+            )
+    diagnostics = Block.of(
+        "resource",
+        "azurerm_monitor_diagnostic_setting",
+        "aks",
+        name="aks-control-plane",
+        target_resource_id=Expr(f"{CLUSTER}.id"),
+        log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+        log_analytics_destination_type="Dedicated",
+    )
+    for category in DIAGNOSTIC_CATEGORIES:
+        diagnostics.add(Block.of("enabled_log", category=category))
+    diagnostics.add(Block.of("enabled_metric", category="AllMetrics"))
+    alerts: list[Block | Comment] = []
+    for name, metric, aggregation, operator, threshold, severity in METRIC_ALERTS:
+        alerts.append(
+            Block.of(
+                "resource",
+                "azurerm_monitor_metric_alert",
+                name.replace("-", "_"),
+                name=f"{env.name}-aks-{name}",
+                resource_group_name=Expr(f"{RG}.name"),
+                scopes=[Expr(f"{CLUSTER}.id")],
+                severity=severity,
+                frequency="PT5M",
+                window_size="PT15M",
+                tags=TAGS,
+                criteria=Block.of(
+                    "criteria",
+                    metric_namespace="Microsoft.ContainerService/managedClusters",
+                    metric_name=metric,
+                    aggregation=aggregation,
+                    operator=operator,
+                    threshold=threshold,
+                ),
+                action=Block.of(
+                    "action", action_group_id=Expr("azurerm_monitor_action_group.oncall.id")
+                ),
+            )
+        )
+    kv_diagnostics = Block.of(
+        "resource",
+        "azurerm_monitor_diagnostic_setting",
+        "key_vault",
+        name="key-vault-audit",
+        target_resource_id=Expr(f"{KEY_VAULT}.id"),
+        log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+        enabled_log=Block.of("enabled_log", category_group="audit"),
+    )
+    return [
+        Comment(
+            f"K8S-7 / SEC-7 / CHR-7: control-plane logs kept {retention} days"
+            + (
+                f" (spec asks {env.logging.retention_days}; Log Analytics keeps at most "
+                f"{LOG_ANALYTICS_MAX_RETENTION} interactive days: archive beyond that)."
+                if retention != env.logging.retention_days
+                else "."
+            )
+        ),
+        Block.of(
+            "resource",
+            "azurerm_log_analytics_workspace",
+            "this",
+            name=f"log-{env.name}-aks",
+            **_common(
+                sku="PerGB2018",
+                retention_in_days=retention,
+                local_authentication_enabled=False,
+                tags=TAGS,
+            ),
+        ),
+        diagnostics,
+        kv_diagnostics,
+        group,
+        *alerts,
+    ]
+
+
+def _outputs() -> list[Block | Comment]:
+    def out(name: str, value: str, description: str) -> Block:
+        return Block.of("output", name, value=Expr(value), description=description)
+
+    return [
+        out("resource_group_name", f"{RG}.name", "Resource group of the environment"),
+        out("cluster_id", f"{CLUSTER}.id", "AKS cluster resource ID"),
+        out("cluster_name", f"{CLUSTER}.name", "AKS cluster name"),
+        out("oidc_issuer_url", f"{CLUSTER}.oidc_issuer_url", "Workload identity issuer"),
+        out("key_vault_id", f"{KEY_VAULT}.id", "Key Vault with the KMS and disk keys"),
+        out(
+            "nat_public_ips",
+            "{ for zone, ip in azurerm_public_ip.nat : zone => ip.ip_address }",
+            "Egress IP per zone (allow-list these downstream)",
+        ),
+        out(
+            "node_subnet_ids",
+            "{ for zone, subnet in azurerm_subnet.nodes : zone => subnet.id }",
+            "Node subnet per zone",
+        ),
+        out(
+            "log_analytics_workspace_id",
+            "azurerm_log_analytics_workspace.this.id",
+            "Control-plane logs and Container Insights",
+        ),
+    ]
+
+
+def bootstrap_files(env: Environment) -> Files:
+    """DR-2: a small separate module creating the azurerm state backend's storage."""
+    azure = _azure(env)
+    group, account = state_names(env)
+    rg = "azurerm_resource_group.state"
+    return {
+        "versions.tf": [
+            Block.of(
+                "terraform",
+                required_version=">= 1.9",
+                required_providers=Block.of(
+                    "required_providers",
+                    azurerm={"source": "hashicorp/azurerm", "version": AZURERM_VERSION},
+                ),
+            )
+        ],
+        "providers.tf": _providers(azure),
+        "state.tf": [
+            Comment(
+                "DR-2: terraform state for the AKS module, with blob versioning and soft\n"
+                "delete so a bad write or a deletion can be undone. Apply this once, locally\n"
+                "state, before the main module (its backend points here)."
+            ),
+            Block.of(
+                "resource",
+                "azurerm_resource_group",
+                "state",
+                name=group,
+                location=azure.location,
+                tags={**env.tags, "kubeprod-environment": env.name},
+            ),
+            Block.of(
+                "resource",
+                "azurerm_management_lock",
+                "state",
+                name="kubeprod-cannot-delete",
+                scope=Expr(f"{rg}.id"),
+                lock_level="CanNotDelete",
+                notes="Terraform state of a production environment (kubeprod DR-2).",
+            ),
+            Block.of(
+                "resource",
+                "azurerm_storage_account",
+                "state",
+                name=account,
+                resource_group_name=Expr(f"{rg}.name"),
+                location=Expr(f"{rg}.location"),
+                account_tier="Standard",
+                account_kind="StorageV2",
+                account_replication_type="GZRS",
+                min_tls_version="TLS1_2",
+                https_traffic_only_enabled=True,
+                allow_nested_items_to_be_public=False,
+                shared_access_key_enabled=False,
+                default_to_oauth_authentication=True,
+                infrastructure_encryption_enabled=True,
+                cross_tenant_replication_enabled=False,
+                tags={**env.tags, "kubeprod-environment": env.name},
+                blob_properties=Block.of(
+                    "blob_properties",
+                    versioning_enabled=True,
+                    change_feed_enabled=True,
+                    delete_retention_policy=Block.of("delete_retention_policy", days=30),
+                    container_delete_retention_policy=Block.of(
+                        "container_delete_retention_policy", days=30
+                    ),
+                ),
+                network_rules=Block.of(
+                    "network_rules",
+                    default_action="Deny",
+                    bypass=["AzureServices"],
+                    ip_rules=[_ip_rule(c) for c in env.api_endpoint.public_allowed_cidrs],
+                ),
+                lifecycle=Block.of("lifecycle", prevent_destroy=True),
+            ),
+            Block.of(
+                "resource",
+                "azurerm_storage_container",
+                "tfstate",
+                name="tfstate",
+                storage_account_id=Expr("azurerm_storage_account.state.id"),
+                container_access_type="private",
+            ),
+        ],
+    }
+
+
+def _ip_rule(cidr: str) -> str:
+    """Storage firewalls take single IPs without /32 and ranges up to /30."""
+    return cidr[:-3] if cidr.endswith("/32") else cidr
