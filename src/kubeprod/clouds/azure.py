@@ -221,6 +221,12 @@ class AzureRenderer:
     def render(self, env: Environment) -> Files:
         azure = _azure(env)
         check_addresses(env)
+        for group_name in ("system", "workload"):
+            if getattr(env.node_groups, group_name).capacity_type != "on-demand":
+                raise InputError(
+                    f"node_groups.{group_name}.capacity_type is not on-demand; production "
+                    "never runs on Spot (CHR-4). Fix: set capacity_type: on-demand"
+                )
         zones = list(azure.zones)
         return {
             "versions.tf": _versions(env, azure),
