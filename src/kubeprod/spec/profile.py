@@ -426,3 +426,71 @@ def _per_node(instance_type: str, max_pods: int | None, mode: str) -> int | None
     if max_pods is not None:
         return max_pods + 1
     return capacity.vpc_cni_ips_per_node(instance_type)
+
+
+@rule
+def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
+    """NET-6 on GCP: secondary ranges and the node subnet hold the pools at max + surge."""
+    if env.clouds.gcp is None:
+        return
+    from kubeprod.clouds import gcp_sizing
+
+    gcp, net = env.clouds.gcp, env.network
+    zones = len(gcp.zones)
+    if zones == 0 or not net.private_subnets or not net.public_subnets:
+        return  # reported by three_zones / one_subnet_per_zone
+    if net.pod_cidr is None:
+        yield Violation(
+            ("network", "pod_cidr"),
+            "NET-6",
+            "GKE gives pods a secondary range of the node subnet and none is set",
+            "set network.pod_cidr, e.g. 100.64.0.0/16",
+        )
+        return
+    ranges = [
+        (("network", "pod_cidr"), "pods range", net.pod_cidr),
+        (("network", "service_cidr"), "services range", net.service_cidr),
+        (
+            ("clouds", "gcp", "master_ipv4_cidr_block"),
+            "control-plane range",
+            gcp.master_ipv4_cidr_block,
+        ),
+        (("network", "private_subnets", 0), "node subnet", net.private_subnets[0]),
+        (("network", "public_subnets", 0), "proxy-only subnet", net.public_subnets[0]),
+    ]
+    overlapping = False
+    for (loc_a, name_a, a), (_loc_b, name_b, b) in itertools.combinations(ranges, 2):
+        if ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b)):
+            overlapping = True
+            yield Violation(
+                loc_a,
+                "NET-6",
+                f"the GKE {name_a} {a} overlaps the {name_b} {b}",
+                f"give the {name_a} an address range of its own",
+            )
+    if overlapping:
+        return
+    pods_have = ipaddress.ip_network(net.pod_cidr).num_addresses
+    pods_need = gcp_sizing.pod_addresses_needed(env, zones)
+    if pods_need > pods_have:
+        peak = gcp_sizing.node_addresses_needed(env, zones)
+        yield Violation(
+            ("network", "pod_cidr"),
+            "NET-6",
+            f"{net.pod_cidr} holds {pods_have} pod addresses, but {peak} nodes at peak "
+            f"(node groups at max_size plus one upgrade-surge node per zone and pool) need "
+            f"{pods_need}: GKE reserves twice max_pods_per_node, rounded up to a power of "
+            f"two, per node; short by {pods_need - pods_have}",
+            "use a larger network.pod_cidr (a /16 holds 256 nodes at 110 pods), "
+            "or lower max_pods_per_node or max_size",
+        )
+    nodes_have = gcp_sizing.usable_addresses(net.private_subnets[0])
+    nodes_need = gcp_sizing.node_addresses_needed(env, zones)
+    if nodes_need > nodes_have:
+        yield Violation(
+            ("network", "private_subnets", 0),
+            "NET-6",
+            f"the GKE node subnet {net.private_subnets[0]} holds {nodes_have} nodes, but "
+            f"{nodes_need} nodes at peak (max_size plus upgrade surge) need an address each",
+            "use a larger first private subnet, or lower node_groups max_size",
+        )
