@@ -132,9 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kubeprod",
         description="Production Kubernetes on EKS, AKS and GKE from one reviewed spec.",
     )
-    parser.add_argument(
-        "--output", choices=("text", "json"), default="text", help="result format"
-    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="result format")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> Any:

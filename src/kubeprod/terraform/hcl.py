@@ -64,7 +64,7 @@ class Block:
     body: list[BodyItem] = field(default_factory=list)
 
     @staticmethod
-    def of(type_: str, *labels: str, **attrs: Any) -> Block:
+    def of(type_: str, /, *labels: str, **attrs: Any) -> Block:
         """Block with attributes in keyword order; nested `Block` values become blocks."""
         block = Block(type_, labels)
         block.set(**attrs)
@@ -210,3 +210,8 @@ def render_file(items: Sequence[Block | Comment], header: str = "") -> str:
         else:
             chunks.append("\n".join(block_lines(item)))
     return "\n\n".join(chunks) + "\n"
+
+
+def render_attributes(values: dict[str, Any]) -> str:
+    """Top-level `name = value` lines, as in a .tfvars or .tfbackend file."""
+    return "\n".join(_body_lines([Attr(k, v) for k, v in values.items()], 0)) + "\n"

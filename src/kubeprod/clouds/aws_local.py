@@ -1,0 +1,112 @@
+"""The local target for AWS: what differs when the module applies to moto.
+
+The production files are rendered unchanged; this adds one Terraform override
+file (`*_override.tf` merges into the module) and a backend configuration that
+point at the embedded cloud. Every difference is listed in LOCAL_DIFFERENCES and
+in the README, so nobody mistakes the local target for production.
+"""
+
+from __future__ import annotations
+
+from kubeprod.terraform.hcl import Block, Comment, Expr
+
+OVERRIDE_FILE = "kubeprod_local_override.tf"
+SERVICES = (
+    "autoscaling",
+    "backup",
+    "cloudwatch",
+    "ec2",
+    "eks",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "sns",
+    "sts",
+)
+
+# resource address -> why it is not created on the local cloud
+SKIPPED: dict[str, str] = {
+    "aws_eks_addon.before_nodes": "moto has no EKS add-on API",
+    "aws_eks_addon.after_nodes": "moto has no EKS add-on API",
+    "aws_eks_access_entry.admin": "moto has no EKS access-entry API",
+    "aws_eks_access_policy_association.admin": "moto has no EKS access-entry API",
+    "aws_backup_selection.cluster": "moto has no AWS Backup selection API",
+}
+# the same, for the state-backend module
+SKIPPED_BOOTSTRAP: dict[str, str] = {
+    "aws_s3_bucket_policy.state": "moto applies a bucket policy's Deny without evaluating its "
+    "conditions, so the TLS-only deny (aws:SecureTransport) would refuse every request",
+}
+# resource address -> attributes moto does not store or return
+IGNORED: dict[str, list[str]] = {
+    "aws_eks_cluster.this": [
+        "access_config",
+        "upgrade_policy",
+        "bootstrap_self_managed_addons",
+        "kubernetes_network_config",
+    ],
+    "aws_eks_node_group.system": ["remote_access", "update_config"],
+    "aws_eks_node_group.workload": ["remote_access", "update_config"],
+    "aws_launch_template.system": ["tag_specifications"],
+    "aws_launch_template.workload": ["tag_specifications"],
+    "aws_backup_vault.this": ["tags_all"],
+    "aws_backup_plan.this": ["tags_all"],
+}
+
+LOCAL_DIFFERENCES = [
+    *(f"{addr} is not created: {why}" for addr, why in {**SKIPPED, **SKIPPED_BOOTSTRAP}.items()),
+    *(
+        f"{addr} ignores changes to {', '.join(attrs)}: moto does not store them"
+        for addr, attrs in IGNORED.items()
+    ),
+    "provider endpoints point at 127.0.0.1 and test credentials come from the environment",
+    "the S3 backend uses path-style addressing against the local cloud's S3",
+]
+
+
+def override_file(region: str, endpoint: str, *, main_module: bool = True) -> list[Block | Comment]:
+    """The override blocks; the bootstrap module only needs the provider's."""
+    provider = Block.of(
+        "provider",
+        "aws",
+        region=region,
+        skip_credentials_validation=True,
+        skip_metadata_api_check=True,
+        skip_region_validation=True,
+        s3_use_path_style=True,
+        endpoints=Block.of("endpoints", **{s: endpoint for s in SERVICES}),
+    )
+    blocks: list[Block | Comment] = [
+        Comment(
+            "Local target only: merges into the production module when it applies to\n"
+            "kubeprod's embedded cloud (moto). Never present in infra/."
+        ),
+        provider,
+    ]
+    for address, why in (SKIPPED if main_module else SKIPPED_BOOTSTRAP).items():
+        type_, name = address.split(".")
+        blocks.append(Comment(why))
+        blocks.append(Block.of("resource", type_, name, for_each=Expr("{}")))
+    for address, attrs in IGNORED.items() if main_module else ():
+        type_, name = address.split(".")
+        blocks.append(
+            Block.of(
+                "resource",
+                type_,
+                name,
+                lifecycle=Block.of("lifecycle", ignore_changes=Expr("[" + ", ".join(attrs) + "]")),
+            )
+        )
+    return blocks
+
+
+def backend_settings(endpoint: str) -> dict[str, object]:
+    return {
+        "endpoints": {"s3": endpoint, "sts": endpoint, "iam": endpoint},
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "skip_region_validation": True,
+    }

@@ -1,0 +1,256 @@
+"""The main job: spec -> state backend -> module -> init/validate/plan/apply -> summary.
+
+One direction of data flow; every step is a plain function of the previous
+step's result, so `plan` and `up` share all but the apply.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubeprod.errors import InputError
+from kubeprod.spec.model import Environment
+
+PLAN_FILE = "kubeprod.tfplan"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one environment's AWS module lives and what it talks to."""
+
+    env: Environment
+    spec: str
+    workdir: Path
+    bootstrap_dir: Path
+    endpoint: str | None  # the local cloud, or None for real AWS
+
+    @property
+    def local(self) -> bool:
+        return self.endpoint is not None
+
+    def tf_env(self) -> dict[str, str]:
+        aws = self.env.clouds.aws
+        assert aws is not None
+        env = {"AWS_REGION": aws.region, "AWS_DEFAULT_REGION": aws.region}
+        if self.local:
+            from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
+
+            env.update(TEST_CREDENTIALS)
+            env["AWS_CA_BUNDLE"] = str(ca_bundle())
+            env.update({"AWS_PROFILE": "", "AWS_SESSION_TOKEN": ""})
+        return env
+
+
+def _require_aws(env: Environment, cloud: str) -> None:
+    if cloud != "aws":
+        raise InputError(
+            f"planning and applying {cloud} needs its provider, which this machine does not "
+            f"have. Fix: `kubeprod render SPEC --cloud {cloud}` and plan it where the "
+            "provider is available"
+        )
+    if env.clouds.aws is None:
+        raise InputError(
+            "the spec has no clouds.aws section. Fix: add clouds.aws with region and zones"
+        )
+
+
+def target_for(spec: str, cloud: str, local: bool) -> Target:
+    from kubeprod.spec import load_spec
+
+    env = load_spec(spec)
+    _require_aws(env, cloud)
+    if local:
+        from kubeprod.local import server
+
+        endpoint: str | None = server.start()["endpoint"]
+        base = server.home() / "local" / env.name
+        return Target(env, spec, base / cloud, base / f"{cloud}-bootstrap", endpoint)
+    base = Path("infra") / env.name
+    return Target(env, spec, base / cloud, base / f"{cloud}-bootstrap", None)
+
+
+def _terraform(workdir: Path, target: Target) -> Any:
+    from kubeprod.terraform.runner import Terraform
+
+    return Terraform(workdir, env=target.tf_env())
+
+
+def ensure_backend(target: Target) -> dict[str, Any]:
+    """Apply the state-backend module when anything of it is missing; return its outputs."""
+    from kubeprod.clouds.aws_bootstrap import bootstrap_files
+    from kubeprod.clouds.aws_local import override_file
+    from kubeprod.render import header_for
+    from kubeprod.render.output import render_texts, write_module
+
+    files = bootstrap_files(target.env)
+    if target.endpoint:
+        aws = target.env.clouds.aws
+        assert aws is not None
+        files["kubeprod_local_override.tf"] = override_file(
+            aws.region, target.endpoint, main_module=False
+        )
+    header = header_for(target.spec, "aws", str(target.bootstrap_dir)).replace(
+        "kubeprod render", "kubeprod bootstrap"
+    )
+    write_module(render_texts(files, header), target.bootstrap_dir)
+    tf = _terraform(target.bootstrap_dir, target)
+    tf.init(backend=False)
+    if tf.plan(PLAN_FILE):
+        tf.apply(PLAN_FILE)
+    return tf.output_json()
+
+
+def backend_config(target: Target, outputs: dict[str, Any]) -> Path:
+    """Write the S3 backend settings `terraform init` reads; return the file."""
+    from kubeprod.terraform.hcl import render_attributes
+
+    settings: dict[str, Any] = {"bucket": outputs["bucket"], "kms_key_id": outputs["kms_key_arn"]}
+    name = "backend.s3.tfbackend"
+    if target.endpoint:
+        from kubeprod.clouds.aws_local import backend_settings
+
+        settings.update(backend_settings(target.endpoint))
+        name = "local.s3.tfbackend"
+    path = target.workdir / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Written by `kubeprod bootstrap`: where this module's state lives.\n"
+    path.write_text(text + render_attributes(settings))
+    return path
+
+
+def prepare(target: Target, outputs: dict[str, Any]) -> Any:
+    """Render the module (plus the local override), init and validate it."""
+    from kubeprod.render import render_module
+    from kubeprod.render.output import write_module
+
+    texts = render_module(target.env, "aws", target.spec, str(target.workdir))
+    if target.endpoint:
+        from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
+        from kubeprod.render import header_for
+        from kubeprod.render.output import render_texts
+
+        aws = target.env.clouds.aws
+        assert aws is not None
+        texts.update(
+            render_texts(
+                {OVERRIDE_FILE: override_file(aws.region, target.endpoint)},
+                header_for(target.spec, "aws", str(target.workdir)),
+            )
+        )
+    write_module(texts, target.workdir)
+    config = backend_config(target, outputs)
+    tf = _terraform(target.workdir, target)
+    tf.init(backend_config=[config.name])
+    tf.validate()
+    return tf
+
+
+def change_counts(plan_json: dict[str, Any]) -> dict[str, int]:
+    counts = {"add": 0, "change": 0, "destroy": 0, "replace": 0}
+    for change in plan_json.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions == ["create"]:
+            counts["add"] += 1
+        elif actions == ["update"]:
+            counts["change"] += 1
+        elif actions == ["delete"]:
+            counts["destroy"] += 1
+        elif "delete" in actions and "create" in actions:
+            counts["replace"] += 1
+    return counts
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    if not any(counts.values()):
+        return "no changes: the infrastructure matches the spec"
+    return (
+        f"{counts['add']} to add, {counts['change']} to change, "
+        f"{counts['replace']} to replace, {counts['destroy']} to destroy"
+    )
+
+
+def bootstrap(spec: str, cloud: str, *, local: bool, auto_approve: bool) -> dict[str, Any]:
+    target = target_for(spec, cloud, local)
+    outputs = ensure_backend(target)
+    config = backend_config(target, outputs)
+    return {
+        "bucket": outputs["bucket"],
+        "kms_key_arn": outputs["kms_key_arn"],
+        "backend_config": str(config),
+    }
+
+
+def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
+    target = target_for(spec, cloud, local)
+    tf = prepare(target, ensure_backend(target))
+    changed = tf.plan(PLAN_FILE)
+    counts = change_counts(tf.show_json(PLAN_FILE))
+    return {
+        "workdir": str(target.workdir),
+        "plan_file": str(target.workdir / PLAN_FILE),
+        "changes": changed,
+        "counts": counts,
+        "summary_text": f"{target.workdir}: {describe_counts(counts)}",
+    }
+
+
+def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, Any]:
+    from kubeprod.terraform.runner import Progress
+
+    started = time.monotonic()
+    target = target_for(spec, cloud, local)
+    say = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
+    say(f"state backend ({'local cloud' if local else 'AWS'}) ...")
+    outputs = ensure_backend(target)
+    say(f"render, init, validate {target.workdir} ...")
+    tf = prepare(target, outputs)
+    say("plan ...")
+    changed = tf.plan(PLAN_FILE)
+    counts = change_counts(tf.show_json(PLAN_FILE))
+    if changed:
+        say(f"apply: {describe_counts(counts)}")
+        total = counts["add"] + counts["change"] + counts["destroy"] + 2 * counts["replace"]
+        tf.apply(PLAN_FILE, total=total, on_event=Progress(total, quiet=quiet))
+    result = summarize(target.env, tf.output_json())
+    result.update(
+        {
+            "counts": counts,
+            "workdir": str(target.workdir),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    )
+    result["summary_text"] = summary_text(result)
+    return result
+
+
+def summarize(env: Environment, outputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "cluster_name": outputs.get("cluster_name"),
+        "cluster_version": outputs.get("cluster_version"),
+        "endpoint": outputs.get("cluster_endpoint"),
+        "endpoint_private_access": outputs.get("endpoint_private_access"),
+        "public_access_cidrs": outputs.get("public_access_cidrs"),
+        "nat_gateways": outputs.get("nat_gateway_ids") or {},
+        "node_groups": outputs.get("node_groups") or {},
+    }
+
+
+def summary_text(result: dict[str, Any]) -> str:
+    lines = [
+        f"cluster        {result['cluster_name']} (Kubernetes {result['cluster_version']})",
+        f"endpoint       private={str(result['endpoint_private_access']).lower()}, "
+        f"public restricted to {', '.join(result['public_access_cidrs'] or []) or 'nobody'}",
+        f"NAT gateways   {len(result['nat_gateways'])}: "
+        + ", ".join(f"{zone}={gw}" for zone, gw in sorted(result["nat_gateways"].items())),
+    ]
+    for name, scaling in sorted(result["node_groups"].items()):
+        lines.append(
+            f"node group     {name}: min {scaling['min_size']}, max {scaling['max_size']}, "
+            f"desired {scaling['desired_size']}"
+        )
+    lines.append(f"changes        {describe_counts(result['counts'])} ({result['seconds']}s)")
+    return "\n".join(lines)
