@@ -146,8 +146,8 @@ def crypto_key(label: str, name: str, env: Environment, ring: str = "this") -> B
 def recurring_window(windows: list[MaintenanceWindow]) -> tuple[Block, str]:
     """GKE's one recurring window for the spec's windows, and a note on how it was derived.
 
-    GKE windows are UTC; a local start is converted at standard time (January),
-    so in summer time the window runs one hour later on the local clock.
+    GKE windows are UTC; a local start is converted at the zone's January offset,
+    so where the zone changes offset (daylight saving time) the window moves locally.
     """
     shapes = {(w.start, w.duration, w.timezone) for w in windows}
     if len(shapes) != 1:
@@ -176,7 +176,8 @@ def recurring_window(windows: list[MaintenanceWindow]) -> tuple[Block, str]:
         end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         recurrence=f"FREQ=WEEKLY;BYDAY={byday}",
     )
-    note = f"{start} {tz} for {duration} on {', '.join(sorted(utc_days, key=DAY_ORDER.index))}"
+    days = ", ".join(d for d in DAY_ORDER if d in {d for w in windows for d in w.days})
+    note = f"{start} {tz} for {duration} on {days} (UTC: {begin:%H:%M} on {byday})"
     return block, note
 
 
@@ -622,8 +623,9 @@ class GcpRenderer:
             window, note = recurring_window(list(env.maintenance.windows))
             cluster.add(
                 Comment(
-                    f"SEC-4: upgrades only in the spec's window ({note}), written in UTC at\n"
-                    "standard time: under daylight saving time it runs an hour later locally."
+                    f"SEC-4: upgrades only in the spec's window:\n{note}.\n"
+                    "GKE windows are UTC, converted at the zone's January offset: where the\n"
+                    "zone changes offset during the year, the window moves by that much locally."
                 ),
                 B("maintenance_policy", recurring_window=window),
             )
