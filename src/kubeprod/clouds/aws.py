@@ -61,7 +61,7 @@ def statement(
     conditions: list[tuple[str, str, list[object]]] = (),
 ) -> Block:
     """One statement of an aws_iam_policy_document."""
-    block = B("statement", sid=sid, effect=effect, actions=actions, resources=resources or ["*"])
+    block = B("statement", sid=sid, effect=effect, actions=actions, resources=resources)
     if principals:
         block.add(B("principals", type=principals[0], identifiers=principals[1]))
     for test, variable, values in conditions:
@@ -75,12 +75,27 @@ def policy_document(name: str, *statements: Block) -> Block:
     return block
 
 
-def root_admin_statement() -> Block:
+def key_statement(
+    sid: str, actions: list[str], principal: dict[str, object],
+    condition: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """One key-policy statement. In a key policy, Resource "*" means this key only."""
+    stmt: dict[str, object] = {"Sid": sid, "Effect": "Allow", "Principal": principal,
+                               "Action": actions, "Resource": "*"}
+    if condition:
+        stmt["Condition"] = condition
+    return stmt
+
+
+def key_policy(*statements: dict[str, object]) -> Call:
+    return Call("jsonencode", {"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def root_admin_statement() -> dict[str, object]:
     """Key administration stays with the account (IAM decides who), as AWS recommends."""
-    return statement(
-        "AccountAdministers",
-        ["kms:*"],
-        ("AWS", [interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:root")]),
+    return key_statement(
+        "AccountAdministers", ["kms:*"],
+        {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:root")},
     )
 
 
@@ -403,7 +418,7 @@ class AwsRenderer:
                     description=interp(f"${{local.name}}: {purpose}"),
                     enable_key_rotation=enc.key_rotation,
                     deletion_window_in_days=enc.key_deletion_window_days,
-                    policy=E(f"data.aws_iam_policy_document.kms_{key}.json"),
+                    policy=self._key_policy(policy, env),
                     lifecycle=lifecycle(prevent_destroy=True),
                 ),
                 R(
@@ -413,69 +428,34 @@ class AwsRenderer:
                     target_key_id=E(f"aws_kms_key.{key}.key_id"),
                 ),
             ]
-            blocks.append(self._key_policy(key, policy, env))
         return blocks
 
-    def _key_policy(self, key: str, kind: str, env: Environment) -> Block:
+    def _key_policy(self, kind: str, env: Environment) -> Call:
         region = env.clouds.aws.region if env.clouds.aws else ""
         statements = [root_admin_statement()]
         if kind == "logs":
-            statements.append(
-                statement(
-                    "CloudWatchLogsUse",
-                    [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    ("Service", [f"logs.{region}.amazonaws.com"]),
-                    conditions=[
-                        (
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [
-                                interp(
-                                    f"arn:${{{PARTITION}}}:logs:{region}:${{{ACCOUNT}}}:log-group:*"
-                                )
-                            ],
-                        )
-                    ],
-                )
-            )
+            statements.append(key_statement(
+                "CloudWatchLogsUse",
+                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                 "kms:Describe*"],
+                {"Service": f"logs.{region}.amazonaws.com"},
+                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": interp(
+                    f"arn:${{{PARTITION}}}:logs:{region}:${{{ACCOUNT}}}:log-group:*")}},
+            ))
         elif kind == "ebs":
-            statements.append(
-                statement(
-                    "AutoScalingUsesKeyForNodeVolumes",
-                    [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                        "kms:CreateGrant",
-                    ],
-                    (
-                        "AWS",
-                        [
-                            interp(
-                                f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
-                                "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-                            )
-                        ],
-                    ),
-                )
-            )
+            statements.append(key_statement(
+                "AutoScalingUsesKeyForNodeVolumes",
+                ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                 "kms:DescribeKey", "kms:CreateGrant"],
+                {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
+                               "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")},
+            ))
         elif kind == "sns":
-            statements.append(
-                statement(
-                    "CloudWatchAlarmsPublish",
-                    ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    ("Service", ["cloudwatch.amazonaws.com"]),
-                )
-            )
-        return policy_document(f"kms_{key}", *statements)
+            statements.append(key_statement(
+                "CloudWatchAlarmsPublish", ["kms:Decrypt", "kms:GenerateDataKey*"],
+                {"Service": "cloudwatch.amazonaws.com"},
+            ))
+        return key_policy(*statements)
 
     # -- IAM ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from kubeprod.clouds.aws import (
     E,
     R,
     interp,
+    key_policy,
     lifecycle,
     policy_document,
     root_admin_statement,
@@ -60,7 +61,7 @@ def bootstrap_files(env: Environment) -> Files:
                 description=f"{env.name}: Terraform state",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
-                policy=E("data.aws_iam_policy_document.kms_state.json"),
+                policy=key_policy(root_admin_statement()),
                 lifecycle=lifecycle(prevent_destroy=True),
             ),
             R(
@@ -69,7 +70,6 @@ def bootstrap_files(env: Environment) -> Files:
                 name=f"alias/kubeprod-{env.name}-state",
                 target_key_id=E("aws_kms_key.state.key_id"),
             ),
-            policy_document("kms_state", root_admin_statement()),
             R(
                 "aws_s3_bucket",
                 "state",

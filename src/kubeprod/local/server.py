@@ -7,6 +7,7 @@ resolve as on AWS.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -150,10 +151,8 @@ def stop(timeout: float = 10.0) -> dict[str, Any]:
         return {"running": False, "stopped": False}
     pid = int(state["pid"])
     if _alive(pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -1,0 +1,59 @@
+"""Shared fixtures and helpers: the example spec, parsing rendered modules."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import hcl2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "production.yaml"
+
+
+@pytest.fixture(scope="session")
+def example_env():
+    from kubeprod.spec import load_spec
+
+    return load_spec(EXAMPLE)
+
+
+def plain(value):
+    """python-hcl2 8.x keeps string quotes and block markers; drop both for assertions."""
+    if isinstance(value, dict):
+        return {unquote(k): plain(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return unquote(value)
+    return value
+
+
+def parse_dir(directory: Path) -> dict[str, list]:
+    """All top-level blocks of a module, merged by block type, quotes removed."""
+    merged: dict[str, list] = {}
+    for path in sorted(directory.glob("*.tf")):
+        for key, value in plain(hcl2.loads(path.read_text())).items():
+            merged.setdefault(key, []).extend(value)
+    return merged
+
+
+def unquote(text: str) -> str:
+    return text[1:-1] if text.startswith('"') and text.endswith('"') else text
+
+
+def resources(parsed: dict[str, list], type_: str) -> dict[str, dict]:
+    """name -> body of every resource of `type_`."""
+    found: dict[str, dict] = {}
+    for entry in parsed.get("resource", []):
+        for rtype, named in entry.items():
+            if unquote(rtype) == type_:
+                for name, body in named.items():
+                    found[unquote(name)] = body
+    return found
+
+
+requires_terraform = pytest.mark.skipif(
+    shutil.which("terraform") is None, reason="terraform is not on PATH"
+)

@@ -1,0 +1,138 @@
+"""End to end on the embedded local cloud: `kubeprod up --local` really applies.
+
+Checks what exists in the cloud afterwards (through the AWS API, not terraform's
+word), that a second plan has nothing to do, and that `local stop` leaves no
+process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from conftest import EXAMPLE, ROOT, requires_terraform
+
+pytestmark = [pytest.mark.e2e, requires_terraform]
+KUBEPROD = [sys.executable, "-m", "kubeprod"]
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KUBEPROD, *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    home = tmp_path_factory.mktemp("kubeprod-home")
+    env = {**os.environ, "KUBEPROD_HOME": str(home)}
+    up = run("--output", "json", "up", str(EXAMPLE), "--local", env=env)
+    assert up.returncode == 0, up.stderr
+    status = json.loads(run("--output", "json", "local", "status", env=env).stdout)
+    session = boto3.session.Session(aws_access_key_id="kubeprod-local",
+                                    aws_secret_access_key="kubeprod-local",
+                                    region_name="eu-west-1")
+    cert = str(Path(home) / "local" / "tls" / "cert.pem")
+
+    def client(service: str):
+        return session.client(service, endpoint_url=status["endpoint"], verify=cert)
+
+    yield {"env": env, "up": json.loads(up.stdout), "client": client, "status": status}
+    run("local", "stop", env=env)
+
+
+def test_up_summary_names_cluster_endpoint_nat_and_node_groups(cloud):
+    summary = cloud["up"]
+    assert summary["cluster_name"] == "production"
+    assert summary["endpoint_private_access"] is True
+    assert summary["public_access_cidrs"] == ["203.0.113.0/24"]
+    assert sorted(summary["nat_gateways"]) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert set(summary["node_groups"]) == {"system", "workload"}
+
+
+def test_chr5_three_nat_gateways_in_three_zones(cloud):
+    ec2 = cloud["client"]("ec2")
+    gateways = ec2.describe_nat_gateways()["NatGateways"]
+    subnets = {s["SubnetId"]: s for s in ec2.describe_subnets()["Subnets"]}
+    zones = sorted(subnets[g["SubnetId"]]["AvailabilityZone"] for g in gateways)
+    assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    # each zone's private route table sends 0.0.0.0/0 to its own zone's gateway
+    by_zone = {subnets[g["SubnetId"]]["AvailabilityZone"]: g["NatGatewayId"] for g in gateways}
+    for table in ec2.describe_route_tables()["RouteTables"]:
+        nat_routes = [r for r in table["Routes"] if r.get("NatGatewayId")]
+        for assoc in table.get("Associations", []):
+            subnet = subnets.get(assoc.get("SubnetId", ""))
+            if subnet and nat_routes:
+                assert nat_routes[0]["NatGatewayId"] == by_zone[subnet["AvailabilityZone"]]
+
+
+def test_net1_to_net3_six_subnets_with_the_brief_cidrs(cloud):
+    ec2 = cloud["client"]("ec2")
+    vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.1.0.0/16"]
+    assert len(vpcs) == 1
+    subnets = ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["Subnets"]
+    cidrs = {s["CidrBlock"]: s["AvailabilityZone"] for s in subnets}
+    assert {c: z for c, z in cidrs.items() if c.startswith("10.1.")} == {
+        "10.1.1.0/24": "eu-west-1a", "10.1.2.0/24": "eu-west-1b", "10.1.3.0/24": "eu-west-1c",
+        "10.1.10.0/24": "eu-west-1a", "10.1.11.0/24": "eu-west-1b",
+        "10.1.12.0/24": "eu-west-1c",
+    }
+
+
+def test_k8s4_k8s5_sec8_cluster_endpoint_and_encryption(cloud):
+    cluster = cloud["client"]("eks").describe_cluster(name="production")["cluster"]
+    vpc = cluster["resourcesVpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert cluster["version"] == "1.35"
+    enc = cluster["encryptionConfig"][0]
+    assert enc["resources"] == ["secrets"]
+    key = cloud["client"]("kms").describe_key(KeyId=enc["provider"]["keyArn"])["KeyMetadata"]
+    assert key["KeyManager"] == "CUSTOMER"
+    logging = cluster["logging"]["clusterLogging"][0]
+    assert logging["enabled"] is True and "audit" in logging["types"]
+
+
+def test_k8s2_k8s3_two_on_demand_node_groups(cloud):
+    eks = cloud["client"]("eks")
+    names = sorted(eks.list_nodegroups(clusterName="production")["nodegroups"])
+    assert names == ["system", "workload"]
+    system = eks.describe_nodegroup(clusterName="production", nodegroupName="system")
+    workload = eks.describe_nodegroup(clusterName="production", nodegroupName="workload")
+    assert system["nodegroup"]["scalingConfig"]["minSize"] == 3
+    assert workload["nodegroup"]["scalingConfig"]["minSize"] == 3
+    assert workload["nodegroup"]["scalingConfig"]["maxSize"] == 20
+    assert {system["nodegroup"]["capacityType"], workload["nodegroup"]["capacityType"]} == {
+        "ON_DEMAND"}
+
+
+def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):
+    s3 = cloud["client"]("s3")
+    bucket = "kubeprod-production-123456789012-eu-west-1"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    head = s3.head_object(Bucket=bucket, Key="production/aws/terraform.tfstate")
+    assert head["ServerSideEncryption"] == "aws:kms"
+
+
+def test_second_plan_shows_no_changes(cloud):
+    proc = run("--output", "json", "plan", str(EXAMPLE), "--cloud", "aws", "--local",
+               env=cloud["env"])
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["changes"] is False, result["counts"]
+
+
+def test_zz_local_stop_leaves_no_process(cloud):
+    pid = cloud["status"]["pid"]
+    stopped = run("--output", "json", "local", "stop", env=cloud["env"])
+    assert json.loads(stopped.stdout)["stopped"] is True
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+        f"/proc/{pid}/status").read_text().lower()
+    status = run("--output", "json", "local", "status", env=cloud["env"])
+    assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
