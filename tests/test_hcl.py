@@ -5,14 +5,16 @@ from __future__ import annotations
 import subprocess
 
 import hcl2
+from conftest import requires_terraform
 
 from kubeprod.terraform.hcl import Block, Call, Comment, Expr, quote, render_file
-from conftest import requires_terraform
 
 
 def sample() -> str:
     block = Block.of(
-        "resource", "aws_vpc", "this",
+        "resource",
+        "aws_vpc",
+        "this",
         cidr_block="10.1.0.0/16",
         enable_dns_support=True,
         tags={"Name": "x", "kubernetes.io/role/elb": "1"},
@@ -48,6 +50,8 @@ def test_output_is_terraform_fmt_clean(tmp_path):
     (tmp_path / "main.tf").write_text(sample())
     proc = subprocess.run(
         ["terraform", "fmt", "-check", "-diff", str(tmp_path)],
-        capture_output=True, text=True, env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/local/bin:/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stdout

@@ -22,8 +22,9 @@ KUBEPROD = [sys.executable, "-m", "kubeprod"]
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KUBEPROD, *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=900)
+    return subprocess.run(
+        [*KUBEPROD, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,11 @@ def cloud(tmp_path_factory):
     up = run("--output", "json", "up", str(EXAMPLE), "--local", env=env)
     assert up.returncode == 0, up.stderr
     status = json.loads(run("--output", "json", "local", "status", env=env).stdout)
-    session = boto3.session.Session(aws_access_key_id="kubeprod-local",
-                                    aws_secret_access_key="kubeprod-local",
-                                    region_name="eu-west-1")
+    session = boto3.session.Session(
+        aws_access_key_id="kubeprod-local",
+        aws_secret_access_key="kubeprod-local",
+        region_name="eu-west-1",
+    )
     cert = str(Path(home) / "local" / "tls" / "cert.pem")
 
     def client(service: str):
@@ -74,12 +77,16 @@ def test_net1_to_net3_six_subnets_with_the_brief_cidrs(cloud):
     ec2 = cloud["client"]("ec2")
     vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.1.0.0/16"]
     assert len(vpcs) == 1
-    subnets = ec2.describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["Subnets"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])[
+        "Subnets"
+    ]
     cidrs = {s["CidrBlock"]: s["AvailabilityZone"] for s in subnets}
     assert {c: z for c, z in cidrs.items() if c.startswith("10.1.")} == {
-        "10.1.1.0/24": "eu-west-1a", "10.1.2.0/24": "eu-west-1b", "10.1.3.0/24": "eu-west-1c",
-        "10.1.10.0/24": "eu-west-1a", "10.1.11.0/24": "eu-west-1b",
+        "10.1.1.0/24": "eu-west-1a",
+        "10.1.2.0/24": "eu-west-1b",
+        "10.1.3.0/24": "eu-west-1c",
+        "10.1.10.0/24": "eu-west-1a",
+        "10.1.11.0/24": "eu-west-1b",
         "10.1.12.0/24": "eu-west-1c",
     }
 
@@ -109,7 +116,8 @@ def test_k8s2_k8s3_two_on_demand_node_groups(cloud):
     assert workload["nodegroup"]["scalingConfig"]["minSize"] == 3
     assert workload["nodegroup"]["scalingConfig"]["maxSize"] == 20
     assert {system["nodegroup"]["capacityType"], workload["nodegroup"]["capacityType"]} == {
-        "ON_DEMAND"}
+        "ON_DEMAND"
+    }
 
 
 def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):
@@ -121,8 +129,9 @@ def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):
 
 
 def test_second_plan_shows_no_changes(cloud):
-    proc = run("--output", "json", "plan", str(EXAMPLE), "--cloud", "aws", "--local",
-               env=cloud["env"])
+    proc = run(
+        "--output", "json", "plan", str(EXAMPLE), "--cloud", "aws", "--local", env=cloud["env"]
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["changes"] is False, result["counts"]
@@ -132,7 +141,9 @@ def test_zz_local_stop_leaves_no_process(cloud):
     pid = cloud["status"]["pid"]
     stopped = run("--output", "json", "local", "stop", env=cloud["env"])
     assert json.loads(stopped.stdout)["stopped"] is True
-    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-        f"/proc/{pid}/status").read_text().lower()
+    assert (
+        not Path(f"/proc/{pid}").exists()
+        or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    )
     status = run("--output", "json", "local", "status", env=cloud["env"])
     assert status.returncode == 3 and json.loads(status.stdout)["running"] is False

@@ -76,12 +76,19 @@ def policy_document(name: str, *statements: Block) -> Block:
 
 
 def key_statement(
-    sid: str, actions: list[str], principal: dict[str, object],
+    sid: str,
+    actions: list[str],
+    principal: dict[str, object],
     condition: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """One key-policy statement. In a key policy, Resource "*" means this key only."""
-    stmt: dict[str, object] = {"Sid": sid, "Effect": "Allow", "Principal": principal,
-                               "Action": actions, "Resource": "*"}
+    stmt: dict[str, object] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": actions,
+        "Resource": "*",
+    }
     if condition:
         stmt["Condition"] = condition
     return stmt
@@ -94,7 +101,8 @@ def key_policy(*statements: dict[str, object]) -> Call:
 def root_admin_statement() -> dict[str, object]:
     """Key administration stays with the account (IAM decides who), as AWS recommends."""
     return key_statement(
-        "AccountAdministers", ["kms:*"],
+        "AccountAdministers",
+        ["kms:*"],
         {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:root")},
     )
 
@@ -434,27 +442,54 @@ class AwsRenderer:
         region = env.clouds.aws.region if env.clouds.aws else ""
         statements = [root_admin_statement()]
         if kind == "logs":
-            statements.append(key_statement(
-                "CloudWatchLogsUse",
-                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                 "kms:Describe*"],
-                {"Service": f"logs.{region}.amazonaws.com"},
-                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": interp(
-                    f"arn:${{{PARTITION}}}:logs:{region}:${{{ACCOUNT}}}:log-group:*")}},
-            ))
+            statements.append(
+                key_statement(
+                    "CloudWatchLogsUse",
+                    [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    {"Service": f"logs.{region}.amazonaws.com"},
+                    {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": interp(
+                                f"arn:${{{PARTITION}}}:logs:{region}:${{{ACCOUNT}}}:log-group:*"
+                            )
+                        }
+                    },
+                )
+            )
         elif kind == "ebs":
-            statements.append(key_statement(
-                "AutoScalingUsesKeyForNodeVolumes",
-                ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                 "kms:DescribeKey", "kms:CreateGrant"],
-                {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
-                               "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")},
-            ))
+            statements.append(
+                key_statement(
+                    "AutoScalingUsesKeyForNodeVolumes",
+                    [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                        "kms:CreateGrant",
+                    ],
+                    {
+                        "AWS": interp(
+                            f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
+                            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+                        )
+                    },
+                )
+            )
         elif kind == "sns":
-            statements.append(key_statement(
-                "CloudWatchAlarmsPublish", ["kms:Decrypt", "kms:GenerateDataKey*"],
-                {"Service": "cloudwatch.amazonaws.com"},
-            ))
+            statements.append(
+                key_statement(
+                    "CloudWatchAlarmsPublish",
+                    ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    {"Service": "cloudwatch.amazonaws.com"},
+                )
+            )
         return key_policy(*statements)
 
     # -- IAM ----------------------------------------------------------------------------
