@@ -94,7 +94,14 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from kubeprod.workflow import bootstrap
 
     result = bootstrap(args.spec, args.cloud, local=args.local, auto_approve=True)
-    _emit(args, result, f"state backend ready: {result['bucket']}")
+    if "rendered" in result:
+        text = (
+            f"rendered the {args.cloud} state-backend module into {result['rendered']}; "
+            "this machine has no provider for it: apply it with terraform where it is available"
+        )
+    else:
+        text = f"state backend ready: {result['bucket']}"
+    _emit(args, result, text)
     return 0
 
 
@@ -163,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = add(name, func, help_)
         p.add_argument("spec")
-        p.add_argument("--cloud", choices=("aws",), default="aws")
+        p.add_argument("--cloud", choices=CLOUD_CHOICES, default="aws")
         p.add_argument(
             "--local", action="store_true", help="target the embedded local cloud (moto)"
         )

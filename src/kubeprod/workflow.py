@@ -48,9 +48,9 @@ class Target:
 def _require_aws(env: Environment, cloud: str) -> None:
     if cloud != "aws":
         raise InputError(
-            f"planning and applying {cloud} needs its provider, which this machine does not "
-            f"have. Fix: `kubeprod render SPEC --cloud {cloud}` and plan it where the "
-            "provider is available"
+            f"kubeprod plans and applies AWS only so far; {cloud} is rendered and checked "
+            f"offline. Fix: `kubeprod render SPEC --cloud {cloud}`, then run terraform plan "
+            "on that directory where its provider can be installed"
         )
     if env.clouds.aws is None:
         raise InputError(
@@ -173,7 +173,27 @@ def describe_counts(counts: dict[str, int]) -> str:
     )
 
 
+def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
+    """Azure and GCP: write the state-backend module; applying it needs the provider."""
+    from importlib import import_module
+
+    from kubeprod.render import header_for
+    from kubeprod.render.output import render_texts, write_module
+    from kubeprod.spec import load_spec
+
+    env = load_spec(spec)
+    if getattr(env.clouds, cloud) is None:
+        raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
+    out = Path("infra") / env.name / f"{cloud}-bootstrap"
+    files = import_module(f"kubeprod.clouds.{cloud}").bootstrap_files(env)
+    header = header_for(spec, cloud, str(out)).replace("kubeprod render", "kubeprod bootstrap")
+    result = write_module(render_texts(files, header), out)
+    return {"rendered": str(out), "written": result.written}
+
+
 def bootstrap(spec: str, cloud: str, *, local: bool, auto_approve: bool) -> dict[str, Any]:
+    if cloud != "aws" and not local:
+        return render_bootstrap(spec, cloud)
     target = target_for(spec, cloud, local)
     outputs = ensure_backend(target)
     config = backend_config(target, outputs)
