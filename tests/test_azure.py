@@ -241,7 +241,7 @@ def test_chr5_user_pools_pinned_one_per_zone(parsed: dict[str, dict[str, Any]]) 
 
 def test_net5_three_zones(parsed: dict[str, dict[str, Any]]) -> None:
     assert sorted(locals_zones(parsed)) == ["1", "2", "3"]
-    assert cluster(parsed)["default_node_pool"][0]["zones"] == ["1", "2", "3"]
+    assert cluster(parsed)["default_node_pool"][0]["zones"] == ["1"]
 
 
 def test_net6_overlay_pod_range_checked(env: Environment) -> None:
@@ -273,13 +273,25 @@ def test_k8s1_version_and_patch_channel(
     assert aks["automatic_upgrade_channel"] == "patch"
 
 
-def test_k8s2_system_pool(parsed: dict[str, dict[str, Any]]) -> None:
+def test_k8s2_system_pools_one_per_zone_min_3_in_total(parsed: dict[str, dict[str, Any]]) -> None:
     pool = cluster(parsed)["default_node_pool"][0]
     assert pool["only_critical_addons_enabled"] is True
-    assert pool["min_count"] == 3
     assert pool["vm_size"] == "Standard_D4s_v3"
-    assert pool["zones"] == ["1", "2", "3"]
+    assert pool["zones"] == ["1"]
+    assert pool["vnet_subnet_id"] == '${azurerm_subnet.nodes["1"].id}'
+    assert pool["min_count"] == '${local.zones["1"].system_min}'
     assert pool["auto_scaling_enabled"] is True
+    others = one(parsed, "azurerm_kubernetes_cluster_node_pool", "system")
+    assert others["mode"] == "System" and others["priority"] == "Regular"
+    assert others["zones"] == ["${each.key}"]
+    assert others["vnet_subnet_id"] == "${azurerm_subnet.nodes[each.key].id}"
+    assert others["node_taints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert others["vm_size"] == "Standard_D4s_v3"
+    assert '"1"' in others["for_each"] and "!=" in others["for_each"]
+    zones = locals_zones(parsed)
+    assert sorted(zones) == ["1", "2", "3"]
+    assert sum(z["system_min"] for z in zones.values()) == 3
+    assert all(z["system_min"] >= 1 for z in zones.values())
 
 
 def test_k8s3_workload_pools_sum_to_range(parsed: dict[str, dict[str, Any]]) -> None:

@@ -170,12 +170,12 @@ class AzureRenderer:
         "keys; network.tf: azurerm_management_lock CanNotDelete on the resource group; "
         "Key Vault purge protection",
         "CHR-2": 'aks.tf: sku_tier = "Standard" (uptime SLA)',
-        "CHR-3": "aks.tf: system pool zones 1-3, one user pool per zone; network.tf: zonal NAT",
+        "CHR-3": "aks.tf: one system pool and one user pool per zone 1-3; network.tf: zonal NAT",
         "CHR-4": 'aks.tf: user pools priority = "Regular" (never Spot); default pool is '
         "always regular",
         "CHR-5": "network.tf: azurerm_nat_gateway + zonal azurerm_public_ip per zone "
         "(for_each), each on that zone's node subnet; aks.tf: outbound_type = "
-        '"userAssignedNATGateway" and user pools pinned one per zone',
+        '"userAssignedNATGateway" and system and user pools pinned one per zone',
         "CHR-6": "aks.tf: auto_scaler_profile from spec.autoscaler (scale_down_delay_after_add, "
         "scale_down_unneeded, scale_down_utilization_threshold, balance_similar_node_groups)",
         "CHR-7": "aks.tf: oms_agent (Container Insights) + monitor_metrics (managed Prometheus); "
@@ -191,8 +191,8 @@ class AzureRenderer:
         "NET-6": "kubeprod.clouds.azure.check_addresses: nodes fit the /24s, overlay pod_cidr "
         "holds a /24 per node at max size, no overlap with VNet or services",
         "K8S-1": 'aks.tf: kubernetes_version = spec N-1 minor; automatic_upgrade_channel = "patch"',
-        "K8S-2": "aks.tf: default_node_pool only_critical_addons_enabled, min_count 3, "
-        "Standard_D4s_v3, zones 1-3",
+        "K8S-2": "aks.tf: default_node_pool only_critical_addons_enabled (zone 1) + tainted "
+        "System-mode pools in zones 2-3, min 3 in total, Standard_D4s_v3",
         "K8S-3": "aks.tf: azurerm_kubernetes_cluster_node_pool.workload per zone, min/max split "
         "so they sum to 3-20, autoscaling, Regular priority",
         "K8S-4": "aks.tf: api_server_access_profile virtual_network_integration_enabled with "
@@ -322,9 +322,13 @@ def _locals(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block
     split = split_range(
         env.node_groups.workload.min_size, env.node_groups.workload.max_size, len(zones)
     )
+    system = env.node_groups.system
+    system_split = split_range(system.min_size, max(system.max_size, system.min_size), len(zones))
     zone_map = {
         zone: {
             "node_subnet_cidr": env.network.private_subnets[i],
+            "system_min": system_split[i][0],
+            "system_max": system_split[i][1],
             "workload_min": split[i][0],
             "workload_max": split[i][1],
         }
@@ -333,9 +337,10 @@ def _locals(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block
     return [
         Comment(
             "NET-5 / CHR-5: everything zonal is one for_each over local.zones. Each zone has\n"
-            "its own node subnet, NAT gateway, NAT public IP and user node pool. The workload\n"
-            f"range {env.node_groups.workload.min_size}-{env.node_groups.workload.max_size} "
-            "is split so the per-zone pools sum to it."
+            "its own node subnet, NAT gateway, NAT public IP, system pool and user pool. The\n"
+            f"system range {system.min_size}-{max(system.max_size, system.min_size)} and the "
+            f"workload range {env.node_groups.workload.min_size}-"
+            f"{env.node_groups.workload.max_size}\nare split so the per-zone pools sum to them."
         ),
         Block.of(
             "locals",
@@ -743,18 +748,22 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
         ),
     )
     cluster.add(
-        Comment("K8S-2: system pool, critical add-ons only, across zones 1-3."),
+        Comment(
+            f"K8S-2: system capacity, critical add-ons only, one pool per zone. This default\n"
+            f"pool is zone {zones[0]}'s; the other zones' system pools are below. A pool sits in\n"
+            "one subnet, so per-zone pools are what keep each zone's egress on its own NAT."
+        ),
         Block.of(
             "default_node_pool",
             name="system",
             vm_size=system.instance_types.azure,
-            zones=list(zones),
+            zones=[zones[0]],
             vnet_subnet_id=Expr(f'azurerm_subnet.nodes["{zones[0]}"].id'),
             orchestrator_version=version,
             only_critical_addons_enabled=True,
             auto_scaling_enabled=True,
-            min_count=system.min_size,
-            max_count=max(system.max_size, system.min_size),
+            min_count=Expr(f'local.zones["{zones[0]}"].system_min'),
+            max_count=Expr(f'local.zones["{zones[0]}"].system_max'),
             max_pods=system.max_pods_per_node or MAX_PODS,
             temporary_name_for_rotation="systemtmp",
             **{**disk, "os_disk_size_gb": system.disk_size_gb},
@@ -826,6 +835,30 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
             ignore_changes=[Expr("default_node_pool[0].node_count")],
         ),
     )
+    system_pools = Block.of(
+        "resource",
+        "azurerm_kubernetes_cluster_node_pool",
+        "system",
+        for_each=Expr(f'{{ for zone, z in local.zones : zone => z if zone != "{zones[0]}" }}'),
+        name=Expr('"system${each.key}"'),
+        kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+        vm_size=system.instance_types.azure,
+        mode="System",
+        priority="Regular",
+        zones=[Expr("each.key")],
+        vnet_subnet_id=Expr("azurerm_subnet.nodes[each.key].id"),
+        orchestrator_version=version,
+        auto_scaling_enabled=True,
+        min_count=Expr("each.value.system_min"),
+        max_count=Expr("each.value.system_max"),
+        max_pods=system.max_pods_per_node or MAX_PODS,
+        node_taints=["CriticalAddonsOnly=true:NoSchedule"],
+        node_labels={**system.labels, "kubeprod.io/pool": "system"},
+        **{**disk, "os_disk_size_gb": system.disk_size_gb},
+        tags=TAGS,
+        upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
+        lifecycle=Block.of("lifecycle", ignore_changes=[Expr("node_count")]),
+    )
     pools = Block.of(
         "resource",
         "azurerm_kubernetes_cluster_node_pool",
@@ -855,6 +888,11 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
             "VNet Integration, Entra ID RBAC, workload identity, KMS and CMK disks."
         ),
         cluster,
+        Comment(
+            "K8S-2 / CHR-5: the system pools of the other zones, tainted like the default pool\n"
+            "(only_critical_addons_enabled applies that taint there)."
+        ),
+        system_pools,
         Comment(
             "K8S-3 / CHR-4 / CHR-5: workload pools, one per zone, pinned to that zone's\n"
             "subnet (and so its NAT gateway). Regular priority: never Spot."
