@@ -25,11 +25,11 @@ from kubeprod.render import render_module, render_to
 from kubeprod.render.output import render_texts
 from kubeprod.spec import load_spec
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.schema_check import parse_module, validate_parsed
+from kubeprod.terraform.schema_check import SCHEMA_DIR, parse_module, validate_parsed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "production.yaml"
-SCHEMAS = Path(os.environ.get("KUBEPROD_PROVIDER_SCHEMAS", "/work/shared/provider-schemas"))
+SCHEMAS = SCHEMA_DIR
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +133,12 @@ def test_terraform_fmt_clean(module_dir: Path) -> None:
 # --- schema and policy --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not (SCHEMAS / "azurerm.json").is_file(), reason="no provider schemas")
 def test_schema_valid_against_azurerm_4(module_dir: Path) -> None:
     parsed_files, texts = parse_module(module_dir)
     problems = validate_parsed(parsed_files, azurerm_schema(SCHEMAS / "azurerm.json"), texts=texts)
     assert problems == [], "\n".join(map(str, problems))
 
 
-@pytest.mark.skipif(not (SCHEMAS / "azurerm.json").is_file(), reason="no provider schemas")
 def test_schema_check_catches_a_broken_render(module_dir: Path, tmp_path: Path) -> None:
     for path in module_dir.glob("*.tf"):
         text = path.read_text(encoding="utf-8")
@@ -151,9 +149,6 @@ def test_schema_check_catches_a_broken_render(module_dir: Path, tmp_path: Path) 
     assert [p.path for p in problems] == ["default_node_pool.only_critical_addons"]
 
 
-@pytest.mark.skipif(
-    not (SCHEMAS / "newer-majors" / "azurerm.json").is_file(), reason="no provider schemas"
-)
 def test_schema_valid_against_azurerm_5_except_known(module_dir: Path) -> None:
     parsed_files, _ = parse_module(module_dir)
     schema = azurerm_schema(SCHEMAS / "newer-majors" / "azurerm.json")
@@ -497,9 +492,8 @@ def test_bootstrap_state_storage(env: Environment, tmp_path: Path) -> None:
     assert blob["versioning_enabled"] is True
     assert blob["delete_retention_policy"][0]["days"] >= 7
     assert account["shared_access_key_enabled"] is False
-    if (SCHEMAS / "azurerm.json").is_file():
-        problems = validate_parsed(parsed_files, azurerm_schema(SCHEMAS / "azurerm.json"))
-        assert problems == [], "\n".join(map(str, problems))
+    problems = validate_parsed(parsed_files, azurerm_schema(SCHEMAS / "azurerm.json"))
+    assert problems == [], "\n".join(map(str, problems))
     main = render_module(env, "azure", "s", "o")["versions.tf"]
     assert f'storage_account_name = "{account["name"]}"' in main
 

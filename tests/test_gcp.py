@@ -29,14 +29,13 @@ from kubeprod.render.output import render_texts, write_module
 from kubeprod.spec import load_spec
 from kubeprod.spec.model import Environment
 from kubeprod.spec.profile import gke_addresses_fit
-from kubeprod.terraform.schema_check import load_schema, parse_module, validate_parsed
+from kubeprod.terraform.schema_check import SCHEMA_DIR, load_schema, parse_module, validate_parsed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "production.yaml"
-SCHEMAS = Path(os.environ.get("KUBEPROD_PROVIDER_SCHEMAS", "/work/shared/provider-schemas"))
+SCHEMAS = SCHEMA_DIR
 GOOGLE_6 = SCHEMAS / "google.json"
 GOOGLE_8 = SCHEMAS / "newer-majors" / "google.json"
-needs_schemas = pytest.mark.skipif(not GOOGLE_6.is_file(), reason="provider schemas missing")
 
 Parsed = dict[str, dict[str, Any]]
 
@@ -195,7 +194,6 @@ def test_terraform_fmt_clean(module_dir: Path, bootstrap_dir: Path) -> None:
 # -- provider schema ------------------------------------------------------------------------
 
 
-@needs_schemas
 @pytest.mark.parametrize("schema", [GOOGLE_6, GOOGLE_8], ids=["google6", "google8"])
 def test_schema_valid(module_dir: Path, bootstrap_dir: Path, schema: Path) -> None:
     for directory in (module_dir, bootstrap_dir):
@@ -203,7 +201,6 @@ def test_schema_valid(module_dir: Path, bootstrap_dir: Path, schema: Path) -> No
         assert problems == [], "\n".join(map(str, problems))
 
 
-@needs_schemas
 def test_schema_supplement_only_adds_missing_types() -> None:
     """When the shared subset gains these types, drop them from gcp_schema."""
     provider = load_schema(GOOGLE_6)["provider_schemas"]["registry.terraform.io/hashicorp/google"]
@@ -211,7 +208,6 @@ def test_schema_supplement_only_adds_missing_types() -> None:
     assert not set(DATA_SOURCES) & set(provider["data_source_schemas"])
 
 
-@needs_schemas
 def test_schema_catches_broken_gcp_module(module_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(module_dir, broken)

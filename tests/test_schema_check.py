@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from kubeprod.terraform.schema_check import SchemaProblem, validate_module
+from kubeprod.terraform.schema_check import SCHEMA_DIR, SchemaProblem, validate_module
 
-SCHEMAS = Path(os.environ.get("KUBEPROD_PROVIDER_SCHEMAS", "/work/shared/provider-schemas"))
+SCHEMAS = SCHEMA_DIR
 AZURERM = SCHEMAS / "azurerm.json"
 AWS = SCHEMAS / "aws.json"
 GOOGLE = SCHEMAS / "google.json"
 
-pytestmark = pytest.mark.skipif(not AZURERM.is_file(), reason="provider schemas not available")
 
 VALID_AZURE = """
 resource "azurerm_resource_group" "this" {
@@ -205,7 +203,6 @@ def test_type_of_another_provider_is_reported(tmp_path: Path) -> None:
     assert "not covered" in problems[0].problem
 
 
-@pytest.mark.skipif(not AWS.is_file(), reason="aws schema not available")
 def test_aws_schema(tmp_path: Path) -> None:
     good = (
         'resource "aws_eks_cluster" "this" {\n  name     = "x"\n  role_arn = "arn"\n\n'
@@ -216,7 +213,6 @@ def test_aws_schema(tmp_path: Path) -> None:
     assert sorted(p.path for p in problems) == ["vpc_config", "vpc_configs"]
 
 
-@pytest.mark.skipif(not GOOGLE.is_file(), reason="google schema not available")
 def test_google_schema(tmp_path: Path) -> None:
     good = (
         'resource "google_container_cluster" "this" {\n  name     = "x"\n'

@@ -68,6 +68,11 @@ def _load_schema_file(path: str) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+# The provider schemas kubeprod validates against, shipped with the package (copied from
+# `terraform providers schema -json` subsets; provenance in its README.md).
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data" / "provider-schemas"
+
+
 def load_schema(schema_file: Path | str) -> dict[str, Any]:
     """The parsed schema file (cached per path)."""
     return _load_schema_file(str(Path(schema_file).resolve()))
