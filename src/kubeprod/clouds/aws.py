@@ -12,7 +12,8 @@ from typing import ClassVar
 from kubeprod.clouds.base import Files
 from kubeprod.spec import capacity
 from kubeprod.spec.model import Environment, duration_minutes
-from kubeprod.terraform.hcl import Block, Call, Comment, Expr
+from kubeprod.terraform.hcl import Block, Call, Comment
+from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 5.100"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
@@ -20,36 +21,6 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 ACCOUNT = "data.aws_caller_identity.current.account_id"
 PARTITION = "data.aws_partition.current.partition"
 MANAGED_POLICY = "arn:${data.aws_partition.current.partition}:iam::aws:policy/"
-
-
-def R(type_: str, label: str, /, **attrs: object) -> Block:
-    return Block.of("resource", type_, label, **attrs)
-
-
-def D(type_: str, label: str, /, **attrs: object) -> Block:
-    return Block.of("data", type_, label, **attrs)
-
-
-def B(type_: str, /, *labels: str, **attrs: object) -> Block:
-    return Block.of(type_, *labels, **attrs)
-
-
-def E(text: str) -> Expr:
-    return Expr(text)
-
-
-def interp(text: str) -> Expr:
-    """A string with interpolations, written as an HCL template."""
-    return Expr('"' + text + '"')
-
-
-def lifecycle(*, prevent_destroy: bool = False, ignore: list[str] | None = None) -> Block:
-    block = Block("lifecycle")
-    if prevent_destroy:
-        block.set(prevent_destroy=True)
-    if ignore:
-        block.set(ignore_changes=E("[" + ", ".join(ignore) + "]"))
-    return block
 
 
 def statement(

@@ -12,19 +12,14 @@ from kubeprod.clouds.aws import (
     PARTITION,
     PROVIDER_CONSTRAINT,
     TERRAFORM_CONSTRAINT,
-    B,
-    D,
-    E,
-    R,
-    interp,
     key_policy,
-    lifecycle,
     policy_document,
     root_admin_statement,
     statement,
 )
 from kubeprod.clouds.base import Files
 from kubeprod.spec.model import Environment
+from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 
 def bucket_name(env: Environment, account: str) -> str:

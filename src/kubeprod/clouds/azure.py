@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from kubeprod.clouds.base import Files
 from kubeprod.errors import InputError
-from kubeprod.spec.model import AzureCloud, Environment, duration_minutes
+from kubeprod.spec.model import AzureCloud, Environment, NodeGroup, duration_minutes
 from kubeprod.terraform.hcl import Block, Call, Comment, Expr
 
 AZURERM_VERSION = "~> 4.55"
@@ -835,53 +835,17 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
             ignore_changes=[Expr("default_node_pool[0].node_count")],
         ),
     )
-    system_pools = Block.of(
-        "resource",
-        "azurerm_kubernetes_cluster_node_pool",
+    system_pools = _zonal_pool(
         "system",
-        for_each=Expr(f'{{ for zone, z in local.zones : zone => z if zone != "{zones[0]}" }}'),
-        name=Expr('"system${each.key}"'),
-        kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
-        vm_size=system.instance_types.azure,
+        system,
+        version,
+        disk,
         mode="System",
-        priority="Regular",
-        zones=[Expr("each.key")],
-        vnet_subnet_id=Expr("azurerm_subnet.nodes[each.key].id"),
-        orchestrator_version=version,
-        auto_scaling_enabled=True,
-        min_count=Expr("each.value.system_min"),
-        max_count=Expr("each.value.system_max"),
-        max_pods=system.max_pods_per_node or MAX_PODS,
+        name_prefix="system",
+        zones_expr=f'{{ for zone, z in local.zones : zone => z if zone != "{zones[0]}" }}',
         node_taints=["CriticalAddonsOnly=true:NoSchedule"],
-        node_labels={**system.labels, "kubeprod.io/pool": "system"},
-        **{**disk, "os_disk_size_gb": system.disk_size_gb},
-        tags=TAGS,
-        upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
-        lifecycle=Block.of("lifecycle", ignore_changes=[Expr("node_count")]),
     )
-    pools = Block.of(
-        "resource",
-        "azurerm_kubernetes_cluster_node_pool",
-        "workload",
-        for_each=Expr("local.zones"),
-        name=Expr('"work${each.key}"'),
-        kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
-        vm_size=workload.instance_types.azure,
-        mode="User",
-        priority="Regular",
-        zones=[Expr("each.key")],
-        vnet_subnet_id=Expr("azurerm_subnet.nodes[each.key].id"),
-        orchestrator_version=version,
-        auto_scaling_enabled=True,
-        min_count=Expr("each.value.workload_min"),
-        max_count=Expr("each.value.workload_max"),
-        max_pods=workload.max_pods_per_node or MAX_PODS,
-        node_labels={**workload.labels, "kubeprod.io/pool": "workload"},
-        **{**disk, "os_disk_size_gb": workload.disk_size_gb},
-        tags=TAGS,
-        upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
-        lifecycle=Block.of("lifecycle", ignore_changes=[Expr("node_count")]),
-    )
+    pools = _zonal_pool("workload", workload, version, disk, mode="User", name_prefix="work")
     return [
         Comment(
             f"AKS {version} (K8S-1: N-1), Standard tier (CHR-2), Azure CNI Overlay, API Server\n"
@@ -899,6 +863,44 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
         ),
         pools,
     ]
+
+
+def _zonal_pool(
+    role: str,
+    group: NodeGroup,
+    version: str,
+    disk: dict[str, object],
+    *,
+    mode: str,
+    name_prefix: str,
+    zones_expr: str = "local.zones",
+    node_taints: list[str] | None = None,
+) -> Block:
+    """One node pool per zone, pinned to the zone's subnet (and so its NAT gateway)."""
+    return Block.of(
+        "resource",
+        "azurerm_kubernetes_cluster_node_pool",
+        role,
+        for_each=Expr(zones_expr),
+        name=Expr(f'"{name_prefix}${{each.key}}"'),
+        kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+        vm_size=group.instance_types.azure,
+        mode=mode,
+        priority="Regular",
+        zones=[Expr("each.key")],
+        vnet_subnet_id=Expr("azurerm_subnet.nodes[each.key].id"),
+        orchestrator_version=version,
+        auto_scaling_enabled=True,
+        min_count=Expr(f"each.value.{role}_min"),
+        max_count=Expr(f"each.value.{role}_max"),
+        max_pods=group.max_pods_per_node or MAX_PODS,
+        node_taints=node_taints,
+        node_labels={**group.labels, "kubeprod.io/pool": role},
+        **{**disk, "os_disk_size_gb": group.disk_size_gb},
+        tags=TAGS,
+        upgrade_settings=Block.of("upgrade_settings", max_surge="33%"),
+        lifecycle=Block.of("lifecycle", ignore_changes=[Expr("node_count")]),
+    )
 
 
 def _webhook_targets(env: Environment) -> list[str]:

@@ -9,24 +9,13 @@ move into the shared subset; until then they are hand-written, not generated.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
-from kubeprod.terraform.schema_check import load_schema
+from kubeprod.terraform.schema_check import attribute as _attr
+from kubeprod.terraform.schema_check import supplemented
 
 PROVIDER_KEY = "registry.terraform.io/hashicorp/azurerm"
-
-
-def _attr(type_: Any = "string", *, required: bool = False, computed: bool = False) -> dict:
-    flags: dict[str, Any] = {"type": type_}
-    if required:
-        flags["required"] = True
-    else:
-        flags["optional"] = True
-    if computed:
-        flags["computed"] = True
-    return flags
 
 
 def _timeouts(*names: str) -> dict[str, Any]:
@@ -95,8 +84,4 @@ SUPPLEMENT: dict[str, dict[str, Any]] = {
 
 def azurerm_schema(schema_file: Path) -> dict[str, Any]:
     """The schema file with SUPPLEMENT merged in (types already present win)."""
-    schema = copy.deepcopy(load_schema(schema_file))
-    resources = schema["provider_schemas"][PROVIDER_KEY]["resource_schemas"]
-    for type_, body in SUPPLEMENT.items():
-        resources.setdefault(type_, copy.deepcopy(body))
-    return schema
+    return supplemented(schema_file, PROVIDER_KEY, SUPPLEMENT)

@@ -17,6 +17,7 @@ from kubeprod.clouds.base import Files
 from kubeprod.errors import InputError
 from kubeprod.spec.model import Environment, GcpCloud, MaintenanceWindow, duration_minutes
 from kubeprod.terraform.hcl import Block, Comment, Expr
+from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 6.50"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
@@ -61,36 +62,6 @@ HEALTH_CHECK_RANGES = ["35.191.0.0/16", "130.211.0.0/22"]
 DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU"}
 DAY_ORDER = list(DAYS)
 PROJECT_NUMBER = "data.google_project.this.number"
-
-
-def R(type_: str, label: str, /, **attrs: object) -> Block:
-    return Block.of("resource", type_, label, **attrs)
-
-
-def D(type_: str, label: str, /, **attrs: object) -> Block:
-    return Block.of("data", type_, label, **attrs)
-
-
-def B(type_: str, /, *labels: str, **attrs: object) -> Block:
-    return Block.of(type_, *labels, **attrs)
-
-
-def E(text: str) -> Expr:
-    return Expr(text)
-
-
-def interp(text: str) -> Expr:
-    """A string with interpolations, written as an HCL template."""
-    return Expr('"' + text + '"')
-
-
-def lifecycle(*, prevent_destroy: bool = False, ignore: list[str] | None = None) -> Block:
-    block = Block("lifecycle")
-    if prevent_destroy:
-        block.set(prevent_destroy=True)
-    if ignore:
-        block.set(ignore_changes=E("[" + ", ".join(ignore) + "]"))
-    return block
 
 
 def gcp_of(env: Environment) -> GcpCloud:

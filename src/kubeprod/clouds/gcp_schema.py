@@ -10,24 +10,13 @@ They should move into the shared subset; until then they are hand-written, not g
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
-from kubeprod.terraform.schema_check import load_schema
+from kubeprod.terraform.schema_check import attribute as _attr
+from kubeprod.terraform.schema_check import supplemented
 
 PROVIDER_KEY = "registry.terraform.io/hashicorp/google"
-
-
-def _attr(type_: Any = "string", *, required: bool = False, computed: bool = False) -> dict:
-    flags: dict[str, Any] = {"type": type_}
-    if required:
-        flags["required"] = True
-    else:
-        flags["optional"] = True
-    if computed:
-        flags["computed"] = True
-    return flags
 
 
 def _computed(type_: Any = "string") -> dict:
@@ -75,10 +64,4 @@ DATA_SOURCES: dict[str, dict[str, Any]] = {
 
 def supplemented_schema(schema_file: Path | str) -> dict[str, Any]:
     """The schema file with the missing google types added (existing entries win)."""
-    schema = copy.deepcopy(load_schema(schema_file))
-    provider = schema["provider_schemas"][PROVIDER_KEY]
-    for key, extra in (("resource_schemas", RESOURCES), ("data_source_schemas", DATA_SOURCES)):
-        table = provider.setdefault(key, {})
-        for type_, body in extra.items():
-            table.setdefault(type_, copy.deepcopy(body))
-    return schema
+    return supplemented(schema_file, PROVIDER_KEY, RESOURCES, DATA_SOURCES)

@@ -20,6 +20,7 @@ always accepted as a block.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -318,3 +319,28 @@ def validate_module(
     """Problems of every resource and data source of the module in `directory`."""
     parsed, texts = parse_module(directory)
     return validate_parsed(parsed, schema_file, provider=provider, texts=texts)
+
+
+def attribute(type_: Any = "string", *, required: bool = False, computed: bool = False) -> dict:
+    """One attribute entry in terraform's schema format (for hand-written supplements)."""
+    flags: dict[str, Any] = {"type": type_}
+    flags["required" if required else "optional"] = True
+    if computed:
+        flags["computed"] = True
+    return flags
+
+
+def supplemented(
+    schema_file: Path | str,
+    provider_key: str,
+    resources: dict[str, Any],
+    data_sources: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The schema file with hand-written types added; types the file already has win."""
+    schema = copy.deepcopy(load_schema(schema_file))
+    provider = schema["provider_schemas"][provider_key]
+    for key, extra in (("resource_schemas", resources), ("data_source_schemas", data_sources)):
+        table = provider.setdefault(key, {})
+        for type_, body in (extra or {}).items():
+            table.setdefault(type_, copy.deepcopy(body))
+    return schema
