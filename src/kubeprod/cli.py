@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("local", cmd_local, "the embedded local cloud: start, stop, status")
     p.add_argument("action", choices=("start", "stop", "status"))
+
+    from kubeprod.change.commands import register as register_change_commands
+
+    register_change_commands(add, _emit)
     return parser
 
 

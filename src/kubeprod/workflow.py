@@ -208,13 +208,22 @@ def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     target = target_for(spec, cloud, local)
     tf = prepare(target, ensure_backend(target))
     changed = tf.plan(PLAN_FILE)
-    counts = change_counts(tf.show_json(PLAN_FILE))
+    plan_json = tf.show_json(PLAN_FILE)
+    counts = change_counts(plan_json)
+    from kubeprod.change import bundle
+
+    saved = bundle.create(
+        target, tf, plan_json, counts, changed, plan_file=target.workdir / PLAN_FILE
+    )
     return {
         "workdir": str(target.workdir),
         "plan_file": str(target.workdir / PLAN_FILE),
         "changes": changed,
         "counts": counts,
-        "summary_text": f"{target.workdir}: {describe_counts(counts)}",
+        "bundle": str(saved.path),
+        "plan_sha256": saved.plan_sha256,
+        "summary_text": f"{target.workdir}: {describe_counts(counts)}\n"
+        f"bundle {saved.path}: review it with `kubeprod review {saved.path}`",
     }
 
 

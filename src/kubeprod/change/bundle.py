@@ -1,0 +1,219 @@
+"""Plan bundles (CHG-2): everything a reviewer and the apply gate need, frozen.
+
+`$KUBEPROD_HOME/bundles/<environment>/<id>/` holds the binary plan, its JSON, a
+copy of the spec and of every module file, and `manifest.json` with their
+sha256 hashes, the git provenance, the state serial the plan was made against,
+the policy result and when it was made. Approvals (approvals.json) sit beside it
+and are bound to the plan hash and the manifest hash.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubeprod.change import clock, gitinfo
+from kubeprod.change.changelog import home
+from kubeprod.errors import InputError
+
+PLAN = "plan.tfplan"
+PLAN_JSON = "plan.json"
+SPEC_COPY = "spec.yaml"
+MANIFEST = "manifest.json"
+MODULE_DIR = "module"
+MODULE_GLOBS = ("*.tf", "*.tfbackend")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def module_hashes(workdir: Path) -> dict[str, str]:
+    """name -> sha256 of every file terraform reads from the module directory."""
+    names = sorted({p.name for g in MODULE_GLOBS for p in workdir.glob(g) if p.is_file()})
+    return {name: sha256_file(workdir / name) for name in names}
+
+
+def bundles_root(env_name: str) -> Path:
+    return home() / "bundles" / env_name
+
+
+def policy_result(plan_json: dict[str, Any], cloud: str) -> dict[str, Any]:
+    """The policy gate's verdict on this plan, or a note that the gate is not installed."""
+    try:
+        from kubeprod.policy.engine import check_plan_json  # type: ignore[import-not-found]
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("kubeprod.policy"):
+            return {"available": False, "passed": None, "note": "policy gate not available"}
+        raise
+    try:
+        report = check_plan_json(plan_json, cloud=cloud)
+    except Exception as exc:  # the gate crashing is a failed gate, never a pass
+        return {"available": True, "passed": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"available": True, "passed": bool(report.passed), "report": report.as_dict()}
+
+
+def state_identity(tf: Any) -> dict[str, Any]:
+    """serial and lineage of the current remote state (None, None before the first apply)."""
+    proc = tf.run("state", "pull")
+    text = proc.stdout.strip()
+    if not text:
+        return {"serial": None, "lineage": None}
+    data = json.loads(text)
+    return {"serial": data.get("serial"), "lineage": data.get("lineage")}
+
+
+def backend_location(workdir: Path, env_name: str, region: str) -> dict[str, str | None]:
+    """The state bucket (from the .tfbackend file bootstrap wrote) and key."""
+    bucket = None
+    for path in sorted(workdir.glob("*.tfbackend")):
+        match = re.search(r'^\s*bucket\s*=\s*"([^"]+)"', path.read_text(), re.M)
+        if match:
+            bucket = match.group(1)
+    return {"bucket": bucket, "key": f"{env_name}/aws/terraform.tfstate", "region": region}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest["id"])
+
+    @property
+    def plan_sha256(self) -> str:
+        return str(self.manifest["plan_sha256"])
+
+    @property
+    def plan_file(self) -> Path:
+        return self.path / PLAN
+
+    def plan_json(self) -> dict[str, Any]:
+        return json.loads((self.path / PLAN_JSON).read_text())
+
+    def manifest_sha256(self) -> str:
+        return sha256_file(self.path / MANIFEST)
+
+    def integrity_problems(self) -> list[str]:
+        """Files of the bundle itself that no longer match the manifest."""
+        problems = []
+        expected = {
+            PLAN: self.manifest["plan_sha256"],
+            PLAN_JSON: self.manifest["plan_json_sha256"],
+            SPEC_COPY: self.manifest["spec_sha256"],
+            **{f"{MODULE_DIR}/{n}": h for n, h in self.manifest["module"].items()},
+        }
+        for name, digest in expected.items():
+            path = self.path / name
+            if not path.exists():
+                problems.append(f"{name} is missing from the bundle")
+            elif sha256_file(path) != digest:
+                problems.append(f"{name} in the bundle changed after the plan")
+        return problems
+
+    def workdir_problems(self) -> list[str]:
+        """Module files in the working directory that differ from what was planned."""
+        now = module_hashes(Path(self.manifest["workdir"]))
+        then = self.manifest["module"]
+        problems = [f"{n} changed since the plan" for n in then if n in now and now[n] != then[n]]
+        problems += [f"{n} was removed since the plan" for n in then if n not in now]
+        problems += [f"{n} was added since the plan" for n in now if n not in then]
+        return problems
+
+    def spec_problems(self) -> list[str]:
+        spec = Path(self.manifest["spec_path"])
+        if not spec.exists():
+            return [f"the spec {spec} no longer exists"]
+        if sha256_file(spec) != self.manifest["spec_sha256"]:
+            return [f"the spec {spec} changed since the plan"]
+        return []
+
+
+def create(
+    target: Any,
+    tf: Any,
+    plan_json: dict[str, Any],
+    counts: dict[str, int],
+    changes: bool,
+    *,
+    plan_file: Path,
+    kind: str = "change",
+    provenance_of: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Bundle:
+    """Freeze the plan just made in `target.workdir` into a new bundle."""
+    made = clock.now()
+    plan_hash = sha256_file(plan_file)
+    root = bundles_root(target.env.name)
+    bundle_id = f"{clock.stamp(made)}-{plan_hash[:12]}"
+    path = root / bundle_id
+    path.mkdir(parents=True, exist_ok=False)
+    shutil.copy2(plan_file, path / PLAN)
+    (path / PLAN_JSON).write_text(json.dumps(plan_json, sort_keys=True))
+    shutil.copy2(target.spec, path / SPEC_COPY)
+    workdir = Path(target.workdir).resolve()
+    (path / MODULE_DIR).mkdir()
+    hashes = module_hashes(workdir)
+    for name in hashes:
+        shutil.copy2(workdir / name, path / MODULE_DIR / name)
+    aws = target.env.clouds.aws
+    manifest = {
+        "id": bundle_id,
+        "kind": kind,
+        "created_at": made.isoformat(),
+        "planned_by": getpass.getuser(),
+        "environment": target.env.name,
+        "profile": target.env.profile,
+        "cloud": "aws",
+        "local": bool(target.local),
+        "target": "local" if target.local else "aws",
+        "spec_path": str(Path(target.spec).resolve()),
+        "spec_sha256": sha256_file(Path(target.spec)),
+        "workdir": str(workdir),
+        "plan_sha256": plan_hash,
+        "plan_json_sha256": sha256_file(path / PLAN_JSON),
+        "module": hashes,
+        "git": gitinfo.provenance(provenance_of or target.spec),
+        "state": {
+            **state_identity(tf),
+            **backend_location(workdir, target.env.name, aws.region if aws else ""),
+        },
+        "policy": policy_result(plan_json, "aws"),
+        "changes": changes,
+        "counts": counts,
+        **(extra or {}),
+    }
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return Bundle(path, manifest)
+
+
+def load(ref: str) -> Bundle:
+    """A bundle by path, or by id under $KUBEPROD_HOME/bundles."""
+    path = Path(ref)
+    if not (path / MANIFEST).exists():
+        matches = sorted((home() / "bundles").glob(f"*/{ref}*")) if ref else []
+        matches = [m for m in matches if (m / MANIFEST).exists()]
+        if len(matches) != 1:
+            raise InputError(
+                f"no plan bundle at '{ref}'"
+                + (f" ({len(matches)} ids start with it)" if len(matches) > 1 else "")
+                + ". Fix: pass the `bundle` path that `kubeprod plan` printed"
+            )
+        path = matches[0]
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except json.JSONDecodeError:
+        raise InputError(f"{path / MANIFEST} is damaged. Fix: plan again") from None
+    return Bundle(path.resolve(), manifest)

@@ -1,0 +1,61 @@
+"""Rollback (CHG-4): re-render the spec as it was at a revision (git, or the copy kept
+with a change-log entry), plan it into a bundle, review it; apply through the same gate.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from kubeprod.change import bundle as bundles
+from kubeprod.change import changelog, gitinfo
+from kubeprod.errors import InputError
+
+
+def spec_at(spec: str, to: str, env_name: str) -> tuple[str, str, str]:
+    """(spec text, revision, where it came from) for a change id or a git revision."""
+    if re.fullmatch(r"c\d{4,}", to):
+        entry = changelog.find(env_name, to)
+        if entry is None:
+            raise InputError(f"no change {to} in the change log. Fix: see `kubeprod history`")
+        copy = Path(entry["bundle"]) / bundles.SPEC_COPY
+        if not copy.exists():
+            raise InputError(f"the spec kept with {to} is gone ({copy}). Fix: use a git revision")
+        return copy.read_text(), str(entry.get("spec_revision") or to), f"change {to}"
+    text, commit = gitinfo.show(spec, to)
+    return text, commit, f"git {to}"
+
+
+def plan_rollback(spec: str, to: str, cloud: str, *, local: bool) -> dict[str, Any]:
+    """Write the old spec under $KUBEPROD_HOME, plan it, and bundle the plan."""
+    from kubeprod.spec import load_spec
+    from kubeprod.workflow import PLAN_FILE, change_counts, ensure_backend, prepare, target_for
+
+    env = load_spec(spec)
+    text, revision, source = spec_at(spec, to, env.name)
+    folder = changelog.home() / "rollback" / env.name / revision[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    old_spec = folder / Path(spec).name
+    old_spec.write_text(text)
+    target = target_for(str(old_spec), cloud, local)
+    if target.env.name != env.name:
+        raise InputError(
+            f"at {to} the spec describes environment '{target.env.name}', not '{env.name}'. "
+            "Fix: pick a revision of this environment"
+        )
+    tf = prepare(target, ensure_backend(target))
+    changed = tf.plan(PLAN_FILE)
+    plan_json = tf.show_json(PLAN_FILE)
+    made = bundles.create(
+        target,
+        tf,
+        plan_json,
+        change_counts(plan_json),
+        changed,
+        plan_file=Path(target.workdir) / PLAN_FILE,
+        kind="rollback",
+        provenance_of=spec,
+        extra={"rollback_to": {"revision": revision, "source": source, "spec": str(old_spec)}},
+    )
+    return {"bundle": made, "revision": revision, "source": source, "changes": changed}
