@@ -50,9 +50,13 @@ def take(
     text = tf.run("state", "pull").stdout
     data = json.loads(text) if text.strip() else {}
     env_name = target.env.name
-    name = f"{clock.stamp(moment)}-{label}.tfstate"
     folder = home() / "snapshots" / env_name
     folder.mkdir(parents=True, exist_ok=True)
+    name = f"{clock.stamp(moment)}-{label}.tfstate"
+    attempt = 1
+    while (folder / name).exists():  # a retry of the same plan keeps every earlier snapshot
+        attempt += 1
+        name = f"{clock.stamp(moment)}-{label}-{attempt}.tfstate"
     local = folder / name
     local.write_text(text)
     key = f"{env_name}/aws/snapshots/{name}"

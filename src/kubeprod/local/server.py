@@ -113,7 +113,7 @@ def start(timeout: float = 30.0) -> dict[str, Any]:
             [
                 sys.executable,
                 "-m",
-                "moto.server",
+                "kubeprod.local.moto_server",
                 "-H",
                 "127.0.0.1",
                 "-p",

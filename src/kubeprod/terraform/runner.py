@@ -200,11 +200,12 @@ class Terraform:
             if on_event:
                 on_event(event)
         stderr = proc.stderr.read() if proc.stderr else ""
-        if proc.wait() != 0:
-            raise TerraformError(
-                f"terraform apply failed in {self.workdir}:\n"
-                + "\n".join(errors or [stderr.strip()])
-            )
+        code = proc.wait()
+        if code != 0:
+            detail = errors or [stderr.strip()]
+            if code < 0 and not any(detail):
+                detail = [f"terraform was killed by signal {-code} before it finished"]
+            raise TerraformError(f"terraform apply failed in {self.workdir}:\n" + "\n".join(detail))
         return summary
 
 
