@@ -278,3 +278,41 @@ def test_cli_review_and_approve_and_clean_errors(tmp_path, capsys):
     assert err.startswith("error: no plan bundle at") and "Traceback" not in err
     assert main(["apply", found.id, "--emergency"]) == 2
     assert "--reason" in capsys.readouterr().err
+
+
+class FakeReport:
+    def __init__(self, passed: bool):
+        self.passed = passed
+
+    def as_dict(self):
+        return {"passed": self.passed, "rules": {"CHR-1": "pass" if self.passed else "fail"}}
+
+
+def test_policy_result_passes_the_module_dir_and_names_failed_rules(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    seen = {}
+
+    def check_plan_json(plan, *, cloud=None, config_dir=None, waivers=None):
+        seen.update(cloud=cloud, config_dir=config_dir)
+        return FakeReport(passed=False)
+
+    fake = types.ModuleType("kubeprod.policy.engine")
+    fake.check_plan_json = check_plan_json
+    monkeypatch.setitem(sys.modules, "kubeprod.policy.engine", fake)
+    result = bundle.policy_result({}, "aws", tmp_path, str(EXAMPLE))
+    assert seen == {"cloud": "aws", "config_dir": tmp_path}
+    assert result["available"] and result["passed"] is False
+    found = make_bundle(tmp_path, [SCALE], policy=result)
+    approval.approve(found, "alice")
+    assert any("rules CHR-1 fail" in r for r in offline_check(found))
+    assert "policy: FAILED: CHR-1" in review.to_markdown(review.review(found))
+
+
+def test_policy_result_without_the_engine_says_so(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kubeprod.policy.engine", None)
+    result = bundle.policy_result({}, "aws")
+    assert result == {"available": False, "passed": None, "note": "policy gate not available"}

@@ -48,16 +48,37 @@ def bundles_root(env_name: str) -> Path:
     return home() / "bundles" / env_name
 
 
-def policy_result(plan_json: dict[str, Any], cloud: str) -> dict[str, Any]:
-    """The policy gate's verdict on this plan, or a note that the gate is not installed."""
+def policy_result(
+    plan_json: dict[str, Any],
+    cloud: str,
+    config_dir: Path | None = None,
+    spec: str | None = None,
+) -> dict[str, Any]:
+    """The policy gate's verdict on this plan, or a note that the gate is not installed.
+
+    Passes the module directory (prevent_destroy, backend) and the spec's waiver file
+    when the engine takes them, so the verdict is the one `kubeprod plan` enforces."""
+    import inspect
+
     try:
         from kubeprod.policy.engine import check_plan_json  # type: ignore[import-not-found]
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("kubeprod.policy"):
             return {"available": False, "passed": None, "note": "policy gate not available"}
         raise
+    params = inspect.signature(check_plan_json).parameters
+    kwargs: dict[str, Any] = {"cloud": cloud}
+    if config_dir is not None and "config_dir" in params:
+        kwargs["config_dir"] = config_dir
+    if spec and "waivers" in params:
+        try:
+            from kubeprod.policy.waivers import default_path  # type: ignore[import-not-found]
+
+            kwargs["waivers"] = default_path(spec)
+        except ImportError:
+            pass
     try:
-        report = check_plan_json(plan_json, cloud=cloud)
+        report = check_plan_json(plan_json, **kwargs)
     except Exception as exc:  # the gate crashing is a failed gate, never a pass
         return {"available": True, "passed": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"available": True, "passed": bool(report.passed), "report": report.as_dict()}
@@ -190,7 +211,7 @@ def create(
             **state_identity(tf),
             **backend_location(workdir, target.env.name, aws.region if aws else ""),
         },
-        "policy": policy_result(plan_json, "aws"),
+        "policy": policy_result(plan_json, "aws", path / MODULE_DIR, provenance_of or target.spec),
         "changes": changes,
         "counts": counts,
         **(extra or {}),

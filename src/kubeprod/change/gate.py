@@ -67,7 +67,11 @@ def provenance_problems(bundle: Bundle) -> list[str]:
 def _policy_problem(bundle: Bundle) -> str | None:
     policy = bundle.manifest.get("policy", {})
     if policy.get("available") and not policy.get("passed"):
-        detail = policy.get("error") or "see `kubeprod review` for the rules broken"
+        rules = (policy.get("report") or {}).get("rules") or {}
+        failed = sorted(rule for rule, status in rules.items() if status == "fail")
+        detail = policy.get("error") or (
+            f"rules {', '.join(failed)} fail" if failed else "see `kubeprod review`"
+        )
         return f"the policy gate failed for this plan: {detail}"
     return None
 

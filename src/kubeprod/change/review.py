@@ -292,7 +292,11 @@ def _policy_line(policy: dict[str, Any]) -> str:
         return policy.get("note", "policy gate not available")
     if policy.get("error"):
         return f"FAILED: the policy gate crashed: {policy['error']}"
-    return "passed" if policy.get("passed") else "FAILED"
+    if policy.get("passed"):
+        return "passed"
+    rules = (policy.get("report") or {}).get("rules") or {}
+    failed = sorted(rule for rule, status in rules.items() if status == "fail")
+    return "FAILED" + (f": {', '.join(failed)}" if failed else "")
 
 
 def _counts_line(counts: dict[str, int]) -> str:
