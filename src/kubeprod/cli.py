@@ -75,6 +75,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     env = load_spec(args.spec)
     out = Path(args.out or f"infra/{env.name}/{args.cloud}")
     result = render_to(env, args.cloud, args.spec, out)
+    from kubeprod.policy.gate import enforce_directory
+
+    enforce_directory(out, args.spec)
     _emit(
         args,
         {
@@ -88,6 +91,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         f"{len(result.removed)} removed, {len(result.kept_own)} of your own kept",
     )
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kubeprod.policy.gate import run_check
+
+    return run_check(args)
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -162,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--cloud", choices=CLOUD_CHOICES, default="aws")
     p.add_argument("--out", help="output directory (default infra/<name>/<cloud>)")
+
+    p = add("check", cmd_check, "policy gate: judge a plan JSON, saved plan or rendered dir")
+    from kubeprod.policy.gate import add_arguments as add_check_arguments
+
+    add_check_arguments(p)
 
     for name, func, help_ in (
         ("bootstrap", cmd_bootstrap, "create the remote state backend (its own small module)"),

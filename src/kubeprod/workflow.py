@@ -209,6 +209,9 @@ def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     tf = prepare(target, ensure_backend(target))
     changed = tf.plan(PLAN_FILE)
     plan_json = tf.show_json(PLAN_FILE)
+    from kubeprod.policy.gate import enforce_plan
+
+    enforce_plan(plan_json, target.workdir, spec, stage="plan")
     counts = change_counts(plan_json)
     from kubeprod.change import bundle
 
@@ -239,7 +242,12 @@ def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, 
     tf = prepare(target, outputs)
     say("plan ...")
     changed = tf.plan(PLAN_FILE)
-    counts = change_counts(tf.show_json(PLAN_FILE))
+    plan_json = tf.show_json(PLAN_FILE)
+    from kubeprod.policy.gate import enforce_plan
+
+    say("policy gate ...")
+    enforce_plan(plan_json, target.workdir, spec, stage="up")
+    counts = change_counts(plan_json)
     if changed:
         say(f"apply: {describe_counts(counts)}")
         total = counts["add"] + counts["change"] + counts["destroy"] + 2 * counts["replace"]

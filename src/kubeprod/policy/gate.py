@@ -1,0 +1,124 @@
+"""The gate inside `render`, `plan` and `up`, and the `kubeprod check` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeprod.errors import KubeprodError
+
+if TYPE_CHECKING:
+    from kubeprod.policy.engine import Report
+
+FORMATS = ("table", "json", "sarif", "junit", "markdown")
+
+
+class PolicyViolation(KubeprodError):
+    """The policy gate failed: exit 1 with the violations listed."""
+
+    exit_code = 1
+
+    def __init__(self, report: Report, stage: str):
+        self.report = report
+        lines = [f"{stage} stopped by the policy gate: {report.summary()}"]
+        for f in report.blocking():
+            lines.append(f"  [{f.rule_id}] {f.address}: {f.message}")
+            if f.remediation:
+                lines.append(f"      fix: {f.remediation}")
+        lines.append(
+            "Fix the spec (or add an approved, dated waiver to kubeprod-waivers.yaml); "
+            "`kubeprod check` shows the full report"
+        )
+        super().__init__("\n".join(lines))
+
+
+def enforce_directory(directory: Path, spec: str | None, stage: str = "render") -> Report:
+    """Static gate on a rendered directory; raise PolicyViolation when it fails."""
+    from kubeprod.policy import waivers
+    from kubeprod.policy.engine import check_directory
+
+    report = check_directory(directory, waivers=waivers.default_path(spec))
+    if not report.passed:
+        raise PolicyViolation(report, stage)
+    return report
+
+
+def enforce_plan(
+    plan_json: dict[str, Any], workdir: Path, spec: str | None, stage: str = "plan"
+) -> Report:
+    """Gate on a plan before anything is applied; raise PolicyViolation when it fails."""
+    from kubeprod.policy import waivers
+    from kubeprod.policy.engine import check_plan_json
+
+    report = check_plan_json(
+        plan_json,
+        config_dir=workdir,
+        waivers=waivers.default_path(spec),
+        target=str(workdir / "kubeprod.tfplan"),
+    )
+    if not report.passed:
+        raise PolicyViolation(report, stage)
+    return report
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="plan JSON, saved plan file, or rendered directory")
+    p.add_argument("--cloud", choices=("aws", "azure", "gcp"), help="default: detected")
+    p.add_argument("--format", choices=FORMATS, help="report format (default table)")
+    p.add_argument("--out", help="write the report to this file; the verdict still prints")
+    p.add_argument("--waivers", help="waiver file (default kubeprod-waivers.yaml in cwd)")
+    p.add_argument("--with-checkov", action="store_true", help="run checkov too; merge findings")
+    p.add_argument("--max-public-prefix", type=int, default=24, help="SEC-2 (default 24)")
+    p.add_argument("--min-zones", type=int, default=3, help="CHR-3/5, NET-2..5 (default 3)")
+    p.add_argument("--kubernetes-version", help="K8S-1 version (default kubeprod's N-1)")
+    p.add_argument("--strict", action="store_true", help="unknown and not-judged fail too")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`kubeprod check`: exit 0 when the gate passes, 1 on violations (2 on bad input)."""
+    from kubeprod.errors import InputError
+    from kubeprod.policy import waivers
+    from kubeprod.policy.engine import check_target, load_target
+    from kubeprod.policy.reports import render
+    from kubeprod.policy.rules import Options
+
+    if not 0 <= args.max_public_prefix <= 32:
+        raise InputError("--max-public-prefix must be 0-32")
+    options = Options(
+        max_public_prefix=args.max_public_prefix,
+        min_zones=args.min_zones,
+        kubernetes_version=args.kubernetes_version,
+        strict=args.strict,
+    )
+    target = Path(args.target)
+    waiver_path = Path(args.waivers) if args.waivers else waivers.default_path(None)
+    if args.waivers and not waiver_path.is_file():
+        raise InputError(f"{waiver_path}: no such waiver file")
+    report = check_target(target, cloud=args.cloud, options=options)
+    if args.with_checkov:
+        from kubeprod.policy.checkov_merge import merge_checkov
+
+        kind, loaded = load_target(target)
+        merge_checkov(report, target, kind, loaded)
+    if waiver_path is not None:
+        from datetime import date
+
+        report.findings = waivers.apply(report.findings, waivers.load(waiver_path), date.today())
+    fmt = args.format or ("json" if getattr(args, "output", "text") == "json" else "table")
+    text = render(report, fmt)
+    if args.out:
+        Path(args.out).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        print(report.summary())
+    else:
+        print(text)
+    return 0 if report.passed else 1
+
+
+def write_plan_json(plan: dict[str, Any]) -> Path:
+    fd, name = tempfile.mkstemp(suffix=".json", prefix="kubeprod-plan-")
+    with open(fd, "w", encoding="utf-8") as handle:
+        json.dump(plan, handle)
+    return Path(name)

@@ -1,0 +1,383 @@
+"""One resource model for the policy rules, built from a plan JSON or a rendered directory.
+
+A `Resource` has its full address (module path and index included), its type,
+its attribute values in the plan JSON shape (nested blocks are lists of dicts)
+and where it is written (file and line) when the configuration is at hand.
+Values terraform only knows after apply are the `UNKNOWN` marker, both in
+plans (from `after_unknown`) and in directories (expressions that cannot be
+evaluated statically), so a rule judges both sources the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class _Unknown:
+    """A value known only after apply (or not statically evaluable)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+MISSING: Any = None
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+@dataclass
+class Resource:
+    """One managed resource instance."""
+
+    address: str
+    type: str
+    name: str
+    values: dict[str, Any]
+    module: str = ""  # "module.eks.module.node_group[\"x\"]", "" at the root
+    index: Any = None
+    file: str | None = None
+    line: int | None = None
+    prevent_destroy: bool | None = None  # None: the configuration is not at hand
+    action: str = "create"
+
+    @property
+    def config_address(self) -> str:
+        """The address without instance keys: `module.a.aws_x.y`."""
+        module = strip_keys(self.module)
+        return f"{module}.{self.type}.{self.name}" if module else f"{self.type}.{self.name}"
+
+    def get(self, path: str, default: Any = MISSING) -> Any:
+        """A value by dotted path; list indexes are numbers: `vpc_config.0.subnet_ids`."""
+        return dig(self.values, path, default)
+
+
+def dig(value: Any, path: str, default: Any = MISSING) -> Any:
+    for part in path.split("."):
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, dict):
+            if part not in value:
+                return default
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit():
+            if int(part) >= len(value):
+                return default
+            value = value[int(part)]
+        else:
+            return default
+    return value
+
+
+def strip_keys(address: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", address)
+
+
+@dataclass
+class Model:
+    """Every managed resource of one configuration, plus what else rules need."""
+
+    resources: list[Resource]
+    source: str  # "plan" or "directory"
+    path: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    backend: dict[str, Any] | None = None  # {"type": "s3", "config": {...}}; None: not at hand
+    config_dir: Path | None = None
+
+    def of(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in types]
+
+    def providers(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.resources:
+            counts[r.type.split("_", 1)[0]] = counts.get(r.type.split("_", 1)[0], 0) + 1
+        return counts
+
+
+# -- plan JSON -----------------------------------------------------------------------------
+
+
+def _overlay_unknown(values: Any, unknown: Any) -> Any:
+    """Put UNKNOWN where `after_unknown` says so."""
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(unknown, dict):
+        base = dict(values) if isinstance(values, dict) else {}
+        for key, flag in unknown.items():
+            base[key] = _overlay_unknown(base.get(key), flag)
+        return base
+    if isinstance(unknown, list):
+        base_list = list(values) if isinstance(values, list) else []
+        for i, flag in enumerate(unknown):
+            if i < len(base_list):
+                base_list[i] = _overlay_unknown(base_list[i], flag)
+            else:
+                base_list.append(_overlay_unknown(None, flag))
+        return base_list
+    return values
+
+
+def _walk_modules(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for res in module.get("resources", []) or []:
+        yield module.get("address", ""), res
+    for child in module.get("child_modules", []) or []:
+        yield from _walk_modules(child)
+
+
+def validate_plan_shape(plan: Any) -> None:
+    from kubeprod.errors import InputError
+
+    if not isinstance(plan, dict) or "format_version" not in plan:
+        raise InputError(
+            "this is not a terraform plan JSON (no format_version). Fix: pass the output of "
+            "`terraform show -json PLANFILE`, a saved plan file, or a rendered directory"
+        )
+    if "planned_values" not in plan and "resource_changes" not in plan:
+        raise InputError(
+            "the plan JSON has neither planned_values nor resource_changes. Fix: pass a plan "
+            "(`terraform show -json PLANFILE`), not a state or configuration dump"
+        )
+
+
+def from_plan(plan: dict[str, Any], config_dir: Path | None = None, path: str = "") -> Model:
+    """The model of a plan (`terraform show -json`), resources in child modules included."""
+    validate_plan_shape(plan)
+    changes = {c["address"]: c for c in plan.get("resource_changes", []) or []}
+    resources: list[Resource] = []
+    seen: set[str] = set()
+    root = (plan.get("planned_values") or {}).get("root_module") or {}
+    for module_address, res in _walk_modules(root):
+        if res.get("mode", "managed") != "managed":
+            continue
+        address = res["address"]
+        seen.add(address)
+        change = changes.get(address, {}).get("change", {})
+        values = _overlay_unknown(res.get("values") or {}, change.get("after_unknown") or {})
+        actions = change.get("actions") or ["no-op"]
+        resources.append(
+            Resource(
+                address=address,
+                type=res["type"],
+                name=res["name"],
+                values=values,
+                module=module_address or changes.get(address, {}).get("module_address", ""),
+                index=res.get("index"),
+                action="-".join(actions),
+            )
+        )
+    for address, c in changes.items():  # resources planned without planned_values entries
+        if address in seen or c.get("mode", "managed") != "managed":
+            continue
+        change = c.get("change", {})
+        if change.get("actions") == ["delete"]:
+            continue
+        values = _overlay_unknown(change.get("after") or {}, change.get("after_unknown") or {})
+        resources.append(
+            Resource(
+                address,
+                c["type"],
+                c["name"],
+                values,
+                module=c.get("module_address", ""),
+                index=c.get("index"),
+                action="-".join(change.get("actions") or []),
+            )
+        )
+    outputs = {
+        name: o.get("value", UNKNOWN)
+        for name, o in ((plan.get("planned_values") or {}).get("outputs") or {}).items()
+    }
+    model = Model(resources, "plan", path=path, outputs=outputs, config_dir=config_dir)
+    if config_dir is not None and any(Path(config_dir).glob("*.tf")):
+        _attach_configuration(model, Path(config_dir), plan)
+    return model
+
+
+def _module_dirs(config_dir: Path, plan: dict[str, Any]) -> dict[str, Path]:
+    """Config module path ("", "module.eks", ...) -> its directory, for local or installed ones."""
+    dirs: dict[str, Path] = {"": config_dir}
+    installed: dict[str, str] = {}
+    manifest = config_dir / ".terraform" / "modules" / "modules.json"
+    if manifest.is_file():
+        try:
+            for m in json.loads(manifest.read_text()).get("Modules", []):
+                installed[m.get("Key", "")] = m.get("Dir", "")
+        except (OSError, ValueError):
+            installed = {}
+
+    def walk(calls: dict[str, Any], prefix: str, key_prefix: str, base: Path) -> None:
+        for name, call in (calls or {}).items():
+            address = f"{prefix}.module.{name}" if prefix else f"module.{name}"
+            key = f"{key_prefix}.{name}" if key_prefix else name
+            source = str(call.get("source", ""))
+            directory: Path | None = None
+            if installed.get(key):
+                directory = config_dir / installed[key]
+            elif source.startswith(("./", "../")):
+                directory = (base / source).resolve()
+            if directory is not None and directory.is_dir():
+                dirs[address] = directory
+                walk((call.get("module") or {}).get("module_calls", {}), address, key, directory)
+
+    root = (plan.get("configuration") or {}).get("root_module") or {}
+    walk(root.get("module_calls", {}), "", "", config_dir)
+    return dirs
+
+
+def _attach_configuration(model: Model, config_dir: Path, plan: dict[str, Any]) -> None:
+    """Files, lines and prevent_destroy from the .tf sources beside the plan; the backend."""
+    dirs = _module_dirs(config_dir, plan)
+    blocks: dict[str, tuple[str, int, bool]] = {}
+    for module, directory in dirs.items():
+        for (rtype, rname), (file, line, prevent) in scan_resources(directory).items():
+            key = f"{module}.{rtype}.{rname}" if module else f"{rtype}.{rname}"
+            blocks[key] = (file, line, prevent)
+    for r in model.resources:
+        found = blocks.get(r.config_address)
+        if found:
+            r.file, r.line, r.prevent_destroy = found
+        elif strip_keys(r.module) in dirs:
+            r.prevent_destroy = None
+    model.backend = backend_of(config_dir)
+    _fill_from_configuration(model, config_dir)
+
+
+def _fill_from_configuration(model: Model, config_dir: Path) -> None:
+    """Attributes the plan shows as known after apply, read statically where they are literal
+    in the configuration (e.g. the literal keys of a jsonencode with one unknown leaf)."""
+    from kubeprod.errors import InputError
+    from kubeprod.policy.static import from_directory
+
+    try:
+        static_model = from_directory(config_dir)
+    except InputError:
+        return
+    static = {r.address: r.values for r in static_model.resources}
+    emptied = emptied_by_override(config_dir)
+    planned = {r.address for r in model.resources}
+    for r in static_model.resources:
+        if r.config_address in emptied and r.address not in planned:
+            r.action = "judged-from-configuration"
+            model.resources.append(r)
+    for r in model.resources:
+        literal = static.get(r.address)
+        if not literal:
+            continue
+        for key, value in r.values.items():
+            if value is UNKNOWN and key in literal and literal[key] is not UNKNOWN:
+                r.values[key] = literal[key]
+
+
+# -- static scanning of .tf files ----------------------------------------------------------
+
+_RESOURCE_RE = re.compile(r'^[ \t]*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.M)
+_PREVENT_RE = re.compile(r"prevent_destroy\s*=\s*true")
+
+
+def scan_resources(directory: Path) -> dict[tuple[str, str], tuple[str, int, bool]]:
+    """(type, name) -> (file, line, prevent_destroy) for every resource block of a directory.
+
+    A text scan (no HCL parse): fast, and exact for line numbers. prevent_destroy is read
+    from the block's own text, up to the next top-level block.
+    """
+    found: dict[tuple[str, str], tuple[str, int, bool]] = {}
+    for path in sorted(Path(directory).glob("*.tf"), key=lambda p: (is_override(p), p.name)):
+        text = path.read_text(encoding="utf-8")
+        matches = list(_RESOURCE_RE.finditer(text))
+        for i, m in enumerate(matches):
+            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+            nxt = re.search(r"^\S", text[m.end() : end], re.M)
+            body = text[m.end() : m.end() + nxt.start()] if nxt else text[m.end() : end]
+            line = text.count("\n", 0, m.start()) + 1
+            prevent = bool(_PREVENT_RE.search(_strip_comments(body)))
+            key = (m.group(1), m.group(2))
+            if is_override(path) and key in found:
+                # override files merge into the original block: they change prevent_destroy
+                # only by setting it
+                if "prevent_destroy" in _strip_comments(body):
+                    found[key] = (found[key][0], found[key][1], prevent)
+                continue
+            found[key] = (str(path), line, prevent)
+    return found
+
+
+def is_override(path: Path) -> bool:
+    return path.name == "override.tf" or path.name.endswith("_override.tf")
+
+
+_EMPTIED_RE = re.compile(
+    r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{\s*for_each\s*=\s*\{\s*\}\s*\}', re.M
+)
+
+
+def emptied_by_override(directory: Path) -> set[str]:
+    """Config addresses an override file removes (`for_each = {}`): kubeprod's local-cloud
+    override does this for APIs the embedded cloud lacks (EKS add-ons, access entries)."""
+    out: set[str] = set()
+    for path in Path(directory).glob("*.tf"):
+        if is_override(path):
+            text = _strip_comments(path.read_text(encoding="utf-8"))
+            out.update(f"{t}.{n}" for t, n in _EMPTIED_RE.findall(text))
+    return out
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"(#|//)[^\n]*", "", text)
+
+
+_BACKEND_RE = re.compile(r'^[ \t]*backend\s+"([^"]+)"\s*\{(.*?)^[ \t]*\}', re.M | re.S)
+
+
+def backend_of(directory: Path) -> dict[str, Any] | None:
+    """The backend of a configuration: .terraform/terraform.tfstate (after init), else the .tf."""
+    initialised = Path(directory) / ".terraform" / "terraform.tfstate"
+    if initialised.is_file():
+        try:
+            data = json.loads(initialised.read_text())
+            backend = data.get("backend") or {}
+            if backend.get("type"):
+                return {
+                    "type": backend["type"],
+                    "config": backend.get("config") or {},
+                    "file": str(initialised),
+                }
+        except (OSError, ValueError):
+            pass
+    for path in sorted(Path(directory).glob("*.tf")):
+        text = _strip_comments(path.read_text(encoding="utf-8"))
+        m = _BACKEND_RE.search(text)
+        if m:
+            config: dict[str, Any] = {}
+            for key, value in re.findall(r"^\s*(\w+)\s*=\s*(.+?)\s*$", m.group(2), re.M):
+                config[key] = _literal(value)
+            line = text.count("\n", 0, m.start()) + 1
+            return {"type": m.group(1), "config": config, "file": str(path), "line": line}
+    return {"type": "local", "config": {}, "file": None}
+
+
+def _literal(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    if text.startswith('"') and text.endswith('"'):
+        return text[1:-1]
+    try:
+        return int(text)
+    except ValueError:
+        return UNKNOWN

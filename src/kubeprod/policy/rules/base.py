@@ -1,0 +1,229 @@
+"""What a rule is: one requirement ID, judged per cloud, returning findings.
+
+Like a checkov check, a rule is a small class; defining it (with `@rule`) registers
+it. Each cloud method returns the findings for that cloud; `Ctx` helpers build them
+with the rule's ID, title and severity filled in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
+
+PASS, FAIL, UNKNOWN_STATUS, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass
+class Options:
+    """Thresholds the rules use; defaults follow the brief."""
+
+    max_public_prefix: int = 24  # SEC-2: no allow-listed range wider than this
+    min_zones: int = 3  # CHR-3 / NET-5 / CHR-5
+    system_min_nodes: int = 3  # K8S-2
+    workload_min_nodes: int = 3  # K8S-3
+    workload_max_nodes: int = 20  # K8S-3: the autoscaling ceiling must reach this
+    kms_deletion_window_days: int = 30  # CHR-1
+    scale_down_min_minutes: int = 10  # CHR-6: scale-down delays at least this
+    scale_down_max_threshold: float = 0.5  # CHR-6: utilisation threshold at most this
+    kubernetes_version: str | None = None  # K8S-1: None means kubeprod's N-1
+    strict: bool = False  # unknown / not-judged findings fail the gate too
+
+
+@dataclass
+class Finding:
+    """The verdict of one rule on one resource (or on the configuration as a whole)."""
+
+    rule_id: str
+    title: str
+    severity: str
+    status: str  # pass | fail | unknown | not-judged
+    address: str
+    message: str
+    attribute: str = ""
+    remediation: str = ""
+    cloud: str = ""
+    file: str | None = None
+    line: int | None = None
+    source: str = "kubeprod"  # or "checkov"
+    waiver: dict[str, Any] | None = None
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": self.severity,
+            "status": self.status,
+            "waived": self.waived,
+            "waiver": self.waiver,
+            "address": self.address,
+            "attribute": self.attribute,
+            "message": self.message,
+            "remediation": self.remediation,
+            "cloud": self.cloud,
+            "file": self.file,
+            "line": self.line,
+            "source": self.source,
+        }
+
+
+class Ctx:
+    """Builds one rule's findings for one model."""
+
+    def __init__(self, rule: Rule, model: Model, cloud: str, options: Options):
+        self.rule, self.model, self.cloud, self.opt = rule, model, cloud, options
+        self.findings: list[Finding] = []
+
+    def _add(
+        self,
+        status: str,
+        res: Resource | None,
+        message: str,
+        attribute: str,
+        fix: str,
+        at: tuple[str, str | None, int | None] | None = None,
+    ) -> None:
+        address = res.address if res else "(configuration)"
+        file, line = (res.file, res.line) if res else (None, None)
+        if at is not None:
+            address, file, line = at
+        remediation = ""
+        if status != PASS:
+            where = f"{address}: set {attribute}" if attribute else address
+            remediation = f"{where}: {fix}" if fix else where
+        self.findings.append(
+            Finding(
+                self.rule.id,
+                self.rule.title,
+                self.rule.severity,
+                status,
+                address,
+                message,
+                attribute,
+                remediation,
+                self.cloud,
+                file,
+                line,
+            )
+        )
+
+    def ok(self, res: Resource | None, message: str, attribute: str = "", at: Any = None) -> None:
+        self._add(PASS, res, message, attribute, "", at)
+
+    def fail(
+        self, res: Resource | None, message: str, attribute: str, fix: str, at: Any = None
+    ) -> None:
+        self._add(FAIL, res, message, attribute, fix, at)
+
+    def unknown(
+        self, res: Resource | None, message: str, attribute: str = "", at: Any = None
+    ) -> None:
+        self._add(UNKNOWN_STATUS, res, message, attribute, "judge it once the value is known", at)
+
+    def not_judged(self, message: str, res: Resource | None = None) -> None:
+        self._add(NOT_JUDGED, res, message, "", "judge it by hand or add the resources")
+
+    def check(
+        self,
+        res: Resource,
+        attribute: str,
+        good: Callable[[Any], bool],
+        want: str,
+        *,
+        missing_ok: bool = False,
+    ) -> None:
+        """Judge one attribute: pass, fail (naming `want`), or unknown until apply."""
+        value = res.get(attribute)
+        if value is UNKNOWN:
+            self.unknown(res, f"{attribute} is known only after apply", attribute)
+        elif value is None and missing_ok:
+            self.ok(res, f"{attribute} is unset (the provider default meets the rule)", attribute)
+        elif good(value):
+            self.ok(res, f"{attribute} = {show(value)}", attribute)
+        else:
+            self.fail(res, f"{attribute} is {show(value)}", attribute, want)
+
+    def need(self, resources: list[Resource], what: str) -> bool:
+        """Record a failure when a resource the rule needs is not in the configuration."""
+        if not resources:
+            self.fail(None, f"no {what} in the configuration", what, f"add {what}")
+            return False
+        return True
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def blocks(value: Any) -> list[dict[str, Any]]:
+    """A nested block as a list of dicts (plan JSON shape), whatever came in."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def cidrs(values: Iterable[Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for v in values:
+        try:
+            out.append(ipaddress.ip_network(str(v), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+class Rule:
+    """One requirement ID. Subclasses set the metadata and implement aws/azure/gcp."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    brief: ClassVar[str]  # the line of the brief this rule enforces
+    severity: ClassVar[str] = "high"
+    judged: ClassVar[dict[str, str]]  # cloud -> how it is judged
+
+    def run(self, model: Model, cloud: str, options: Options) -> list[Finding]:
+        ctx = Ctx(self, model, cloud, options)
+        method = getattr(self, cloud, None)
+        if method is None:
+            ctx.not_judged(f"{self.id} has no judgement for {cloud}")
+        else:
+            method(ctx)
+        if not ctx.findings:
+            ctx.not_judged(f"nothing in the configuration for {self.id} to judge")
+        return ctx.findings
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "id": cls.id,
+            "title": cls.title,
+            "brief": cls.brief,
+            "severity": cls.severity,
+            "judged": dict(cls.judged),
+        }
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def rule(cls: type[Rule]) -> type[Rule]:
+    """Register a rule class (one per requirement ID)."""
+    assert cls.id not in REGISTRY, f"two rules for {cls.id}"
+    assert cls.severity in SEVERITIES
+    assert set(cls.judged) == {"aws", "azure", "gcp"}, f"{cls.id}: say how each cloud is judged"
+    REGISTRY[cls.id] = cls
+    return cls

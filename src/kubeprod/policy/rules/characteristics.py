@@ -1,0 +1,494 @@
+"""CHR-1..7: the brief's Characteristics section."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule, show
+from kubeprod.policy.rules.lookup import azure_pools, gcp_pools, known
+
+
+def prevent_destroy(ctx: Ctx, res: Resource) -> None:
+    if res.prevent_destroy is None:
+        ctx.unknown(
+            res,
+            "lifecycle.prevent_destroy is in the configuration, not the plan JSON; "
+            "pass the plan with its directory to judge it",
+            "lifecycle.prevent_destroy",
+        )
+    elif res.prevent_destroy:
+        ctx.ok(res, "lifecycle.prevent_destroy = true", "lifecycle.prevent_destroy")
+    else:
+        ctx.fail(
+            res,
+            "can be destroyed by a plan (no lifecycle.prevent_destroy)",
+            "lifecycle.prevent_destroy",
+            "add lifecycle { prevent_destroy = true }",
+        )
+
+
+@rule
+class LongLived(Rule):
+    id = "CHR-1"
+    title = "Long-lived: the cluster and its keys cannot be destroyed by accident"
+    brief = "Lifecycle: Long-lived, rarely destroyed"
+    severity = "high"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "aws_eks_cluster and aws_kms_key have lifecycle.prevent_destroy (from the "
+        "configuration); aws_kms_key deletion_window_in_days >= 30",
+        "azure": "azurerm_kubernetes_cluster prevent_destroy; a CanNotDelete "
+        "azurerm_management_lock; azurerm_key_vault purge_protection_enabled",
+        "gcp": "google_container_cluster deletion_protection = true and prevent_destroy",
+    }
+
+    def aws(self, ctx: Ctx) -> None:
+        if ctx.need(ctx.model.of("aws_eks_cluster"), "aws_eks_cluster"):
+            for c in ctx.model.of("aws_eks_cluster"):
+                prevent_destroy(ctx, c)
+        days = ctx.opt.kms_deletion_window_days
+        for key in ctx.model.of("aws_kms_key"):
+            prevent_destroy(ctx, key)
+            ctx.check(
+                key,
+                "deletion_window_in_days",
+                lambda v: isinstance(v, int) and v >= days,
+                f"deletion_window_in_days = {days} (a deleted key takes its data with it)",
+            )
+
+    def azure(self, ctx: Ctx) -> None:
+        clusters = ctx.model.of("azurerm_kubernetes_cluster")
+        if ctx.need(clusters, "azurerm_kubernetes_cluster"):
+            for c in clusters:
+                prevent_destroy(ctx, c)
+        locks = [
+            lock
+            for lock in ctx.model.of("azurerm_management_lock")
+            if lock.get("lock_level") in ("CanNotDelete", "ReadOnly", UNKNOWN)
+        ]
+        if locks:
+            ctx.ok(locks[0], "a CanNotDelete management lock protects the resource group")
+        else:
+            ctx.fail(
+                None,
+                "no CanNotDelete azurerm_management_lock",
+                "azurerm_management_lock.lock_level",
+                'add an azurerm_management_lock with lock_level = "CanNotDelete" on the '
+                "resource group",
+            )
+        for vault in ctx.model.of("azurerm_key_vault"):
+            ctx.check(vault, "purge_protection_enabled", lambda v: v is True, "true")
+
+    def gcp(self, ctx: Ctx) -> None:
+        clusters = ctx.model.of("google_container_cluster")
+        if ctx.need(clusters, "google_container_cluster"):
+            for c in clusters:
+                ctx.check(c, "deletion_protection", lambda v: v is True, "true", missing_ok=True)
+                prevent_destroy(ctx, c)
+
+
+BURSTABLE = re.compile(r"^(t\d[a-z]?\.|B\d|Standard_B|e2-(micro|small|medium)|f1-|g1-)")
+
+
+@rule
+class ReliabilityOverCost(Rule):
+    id = "CHR-2"
+    title = "Reliability over cost: production-grade capacity and an SLA-backed control plane"
+    brief = "Cost: Optimized for reliability over cost"
+    severity = "medium"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "aws_eks_node_group instance_types are not burstable (t2/t3/t4g); EKS's "
+        "control-plane SLA is built in",
+        "azure": 'azurerm_kubernetes_cluster sku_tier = "Standard" or "Premium" (uptime SLA)',
+        "gcp": "google_container_cluster location is a region (regional control plane), not a zone",
+    }
+
+    def aws(self, ctx: Ctx) -> None:
+        for g in ctx.model.of("aws_eks_node_group"):
+            types = g.get("instance_types")
+            if types is None and g.get("launch_template"):
+                ctx.unknown(g, "instance type comes from the launch template", "instance_types")
+                continue
+            ctx.check(
+                g,
+                "instance_types",
+                lambda v: (
+                    isinstance(v, list)
+                    and bool(v)
+                    and known(v)
+                    and not any(BURSTABLE.match(str(t)) for t in v)
+                ),
+                "production-grade types (m5.large or larger), never burstable t*",
+            )
+
+    def azure(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("azurerm_kubernetes_cluster"):
+            ctx.check(c, "sku_tier", lambda v: v in ("Standard", "Premium"), '"Standard"')
+
+    def gcp(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("google_container_cluster"):
+            ctx.check(
+                c,
+                "location",
+                lambda v: isinstance(v, str) and not re.search(r"-[a-z]$", v),
+                "the region (e.g. europe-west1), not a zone: a regional cluster has a "
+                "replicated control plane",
+            )
+
+
+@rule
+class MultiAz(Rule):
+    id = "CHR-3"
+    title = "Multi-AZ: nodes spread over at least three zones"
+    brief = "HA: Multi-AZ deployment required"
+    severity = "critical"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "every aws_eks_node_group has subnet_ids in >= 3 zones (count of subnets when "
+        "their IDs are known only after apply)",
+        "azure": "the system pools and the user pools each cover >= 3 zones",
+        "gcp": "every google_container_node_pool runs in >= 3 node_locations",
+    }
+
+    def aws(self, ctx: Ctx) -> None:
+        zones_by_id = {
+            s.get("id"): s.get("availability_zone")
+            for s in ctx.model.of("aws_subnet")
+            if isinstance(s.get("id"), str)
+        }
+        groups = ctx.model.of("aws_eks_node_group")
+        if not ctx.need(groups, "aws_eks_node_group"):
+            return
+        for g in groups:
+            ids = g.get("subnet_ids")
+            if ids is UNKNOWN:
+                ctx.unknown(g, "subnet_ids are known only after apply", "subnet_ids")
+                continue
+            ids = ids or []
+            spread = (
+                len({zones_by_id[i] for i in ids})
+                if ids and all(isinstance(i, str) and i in zones_by_id for i in ids)
+                else len(ids)
+            )
+            if spread >= ctx.opt.min_zones:
+                ctx.ok(g, f"subnet_ids span {spread} zones", "subnet_ids")
+            else:
+                ctx.fail(
+                    g,
+                    f"subnet_ids span {spread} zone(s)",
+                    "subnet_ids",
+                    f"one private subnet in each of {ctx.opt.min_zones} zones",
+                )
+
+    def azure(self, ctx: Ctx) -> None:
+        for mode in ("System", "User"):
+            pools = [(r, p, a) for r, p, m, a in azure_pools(ctx.model) if m == mode]
+            if not pools:
+                ctx.fail(None, f"no {mode} node pool", "node pools", f"add {mode} pools")
+                continue
+            zones: set[Any] = set()
+            for _, p, _ in pools:
+                zones.update(p.get("zones") or [])
+            if UNKNOWN in zones:
+                ctx.unknown(pools[0][0], f"{mode} pool zones known only after apply", "zones")
+            elif len(zones) >= ctx.opt.min_zones:
+                ctx.ok(pools[0][0], f"{mode} pools cover zones {sorted(zones)}", "zones")
+            else:
+                res, _, prefix = pools[-1]
+                ctx.fail(
+                    res,
+                    f"{mode} pools cover zones {sorted(zones)}",
+                    f"{prefix}zones",
+                    f"spread the {mode} pools over {ctx.opt.min_zones} zones",
+                )
+
+    def gcp(self, ctx: Ctx) -> None:
+        system, workload = gcp_pools(ctx.model)
+        if not ctx.need(system + workload, "google_container_node_pool"):
+            return
+        for pool in system + workload:
+            zones = pool.get("node_locations")
+            if zones is None:
+                clusters = ctx.model.of("google_container_cluster")
+                zones = clusters[0].get("node_locations") if clusters else None
+            if zones is UNKNOWN:
+                ctx.unknown(pool, "node_locations known only after apply", "node_locations")
+            elif isinstance(zones, list) and len(set(zones)) >= ctx.opt.min_zones:
+                ctx.ok(pool, f"node_locations = {zones}", "node_locations")
+            else:
+                ctx.fail(
+                    pool,
+                    f"node_locations is {show(zones)}",
+                    "node_locations",
+                    f"{ctx.opt.min_zones} zones of the region",
+                )
+
+
+@rule
+class OnDemandOnly(Rule):
+    id = "CHR-4"
+    title = "On-demand capacity only: no Spot or Preemptible nodes"
+    brief = "Instances: Production-grade instance types, no Spot/Preemptible"
+    severity = "critical"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": 'aws_eks_node_group capacity_type = "ON_DEMAND" (unset is on-demand); no '
+        "aws_launch_template with spot instance_market_options",
+        "azure": 'no node pool with priority = "Spot"',
+        "gcp": "no node_config with spot or preemptible = true (pools and cluster)",
+    }
+
+    def aws(self, ctx: Ctx) -> None:
+        for g in ctx.model.of("aws_eks_node_group"):
+            ctx.check(
+                g, "capacity_type", lambda v: v == "ON_DEMAND", '"ON_DEMAND"', missing_ok=True
+            )
+        for lt in ctx.model.of("aws_launch_template"):
+            market = blocks(lt.get("instance_market_options"))
+            if any(m.get("market_type") == "spot" for m in market):
+                ctx.fail(
+                    lt,
+                    "requests Spot instances",
+                    "instance_market_options",
+                    "remove instance_market_options (on-demand)",
+                )
+
+    def azure(self, ctx: Ctx) -> None:
+        for res, _pool, _, prefix in azure_pools(ctx.model):
+            if prefix:
+                continue  # the default pool is always Regular
+            ctx.check(res, "priority", lambda v: v == "Regular", '"Regular"', missing_ok=True)
+
+    def gcp(self, ctx: Ctx) -> None:
+        for res in ctx.model.of("google_container_node_pool", "google_container_cluster"):
+            for i, _config in enumerate(blocks(res.get("node_config"))):
+                for attr in ("spot", "preemptible"):
+                    ctx.check(
+                        res,
+                        f"node_config.{i}.{attr}",
+                        lambda v: v is not True,
+                        "false",
+                        missing_ok=True,
+                    )
+
+
+@rule
+class NatPerAz(Rule):
+    id = "CHR-5"
+    title = "A NAT gateway per availability zone"
+    brief = "Networking: NAT gateway per AZ for high availability"
+    severity = "high"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "public aws_nat_gateway count >= zones, in distinct subnets when known",
+        "azure": "zonal azurerm_nat_gateway (one zone each) in >= 3 distinct zones",
+        "gcp": "a google_compute_router_nat (Cloud NAT is regional and zone-redundant by "
+        "design: one per region meets the intent, see docs/gcp.md)",
+    }
+
+    def aws(self, ctx: Ctx) -> None:
+        nats = [
+            n for n in ctx.model.of("aws_nat_gateway") if n.get("connectivity_type") != "private"
+        ]
+        if not ctx.need(nats, "aws_nat_gateway"):
+            return
+        subnets = [n.get("subnet_id") for n in nats]
+        distinct = len(set(subnets)) if known(subnets) else len(nats)
+        if distinct >= ctx.opt.min_zones:
+            for n in nats:
+                ctx.ok(n, f"one of {len(nats)} NAT gateways, one per zone")
+        else:
+            ctx.fail(
+                nats[0],
+                f"{distinct} NAT gateway(s) serve {ctx.opt.min_zones} zones: losing its zone "
+                "cuts the others' egress",
+                "for_each",
+                "one aws_nat_gateway per zone (for_each over the zones), each private route "
+                "table routing to its own zone's gateway",
+            )
+
+    def azure(self, ctx: Ctx) -> None:
+        nats = ctx.model.of("azurerm_nat_gateway")
+        if not ctx.need(nats, "azurerm_nat_gateway"):
+            return
+        zones: set[Any] = set()
+        for n in nats:
+            z = n.get("zones")
+            if z is UNKNOWN:
+                ctx.unknown(n, "zones known only after apply", "zones")
+            elif not isinstance(z, list) or len(z) != 1:
+                ctx.fail(n, f"zones is {show(z)}", "zones", "exactly one zone per NAT gateway")
+            else:
+                zones.update(z)
+        if len(zones) >= ctx.opt.min_zones:
+            ctx.ok(nats[0], f"NAT gateways in zones {sorted(zones)}", "zones")
+        elif zones:
+            ctx.fail(
+                nats[0],
+                f"NAT gateways cover zones {sorted(zones)} only",
+                "zones",
+                f"one zonal NAT gateway in each of {ctx.opt.min_zones} zones",
+            )
+
+    def gcp(self, ctx: Ctx) -> None:
+        nats = ctx.model.of("google_compute_router_nat")
+        if ctx.need(nats, "google_compute_router_nat"):
+            for n in nats:
+                ctx.ok(n, "Cloud NAT is regional and zone-redundant")
+
+
+def _minutes(text: Any) -> float | None:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([smh]?)", str(text).strip())
+    if not m:
+        return None
+    return float(m.group(1)) * {"s": 1 / 60, "m": 1, "h": 60, "": 1}[m.group(2)]
+
+
+@rule
+class ConservativeScaleDown(Rule):
+    id = "CHR-6"
+    title = "Conservative scale-down"
+    brief = "Autoscaling: Conservative scale-down policies"
+    severity = "medium"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "Cluster Autoscaler flags (output cluster_autoscaler_flags): scale-down delays "
+        ">= 10m, utilization threshold <= 0.5; not judged when the autoscaler is configured "
+        "outside Terraform",
+        "azure": "auto_scaler_profile scale_down_delay_after_add / scale_down_unneeded >= 10m "
+        "(set explicitly), scale_down_utilization_threshold <= 0.5",
+        "gcp": 'cluster_autoscaling autoscaling_profile is not "OPTIMIZE_UTILIZATION"',
+    }
+
+    def _judge(self, ctx: Ctx, res: Resource | None, settings: dict[str, Any], at: Any) -> None:
+        low, high = ctx.opt.scale_down_min_minutes, ctx.opt.scale_down_max_threshold
+        for name, value in settings.items():
+            if value is UNKNOWN:
+                ctx.unknown(res, f"{name} known only after apply", name, at=at)
+                continue
+            if "threshold" in name:
+                good = value is not None and float(value) <= high
+                want = f"<= {high}"
+            else:
+                mins = _minutes(value) if value is not None else None
+                good = mins is not None and mins >= low
+                want = f">= {low}m (e.g. 20m)"
+            if good:
+                ctx.ok(res, f"{name} = {show(value)}", name, at=at)
+            else:
+                ctx.fail(res, f"{name} is {show(value)}", name, want, at=at)
+
+    def aws(self, ctx: Ctx) -> None:
+        flags = ctx.model.outputs.get("cluster_autoscaler_flags")
+        if not isinstance(flags, list):
+            ctx.not_judged(
+                "Cluster Autoscaler's flags are not in this configuration (no "
+                "cluster_autoscaler_flags output): check its deployment by hand"
+            )
+            return
+        parsed = dict(f.lstrip("-").split("=", 1) for f in flags if isinstance(f, str) and "=" in f)
+        settings = {
+            k: parsed.get(k)
+            for k in (
+                "scale-down-delay-after-add",
+                "scale-down-unneeded-time",
+                "scale-down-utilization-threshold",
+            )
+        }
+        self._judge(ctx, None, settings, ("output.cluster_autoscaler_flags", None, None))
+
+    def azure(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("azurerm_kubernetes_cluster"):
+            profile = (blocks(c.get("auto_scaler_profile")) or [{}])[0]
+            settings = {
+                f"auto_scaler_profile.0.{k}": profile.get(k)
+                for k in (
+                    "scale_down_delay_after_add",
+                    "scale_down_unneeded",
+                    "scale_down_utilization_threshold",
+                )
+            }
+            self._judge(ctx, c, settings, None)
+
+    def gcp(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("google_container_cluster"):
+            ctx.check(
+                c,
+                "cluster_autoscaling.0.autoscaling_profile",
+                lambda v: v != "OPTIMIZE_UTILIZATION",
+                '"BALANCED"',
+                missing_ok=True,
+            )
+
+
+@rule
+class MonitoringAlerting(Rule):
+    id = "CHR-7"
+    title = "Enhanced monitoring with alerts that reach someone"
+    brief = "Monitoring: Enhanced monitoring and alerting"
+    severity = "medium"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "aws_eks_addon amazon-cloudwatch-observability (Container Insights) and "
+        "aws_cloudwatch_metric_alarm with alarm_actions",
+        "azure": "cluster oms_agent or monitor_metrics, and azurerm_monitor_metric_alert with "
+        "an action",
+        "gcp": "monitoring_config managed_prometheus enabled, and "
+        "google_monitoring_alert_policy with notification_channels",
+    }
+
+    def _alerts(self, ctx: Ctx, alerts: list[Resource], attr: str, what: str) -> None:
+        if not ctx.need(alerts, what):
+            return
+        for a in alerts:
+            value = a.get(attr)
+            if value is UNKNOWN or (isinstance(value, list) and value):
+                ctx.ok(a, f"{attr} set", attr)
+            else:
+                ctx.fail(a, f"{attr} is empty: nobody hears it", attr, "the team's channel")
+
+    def aws(self, ctx: Ctx) -> None:
+        insights = [
+            a
+            for a in ctx.model.of("aws_eks_addon")
+            if a.get("addon_name") == "amazon-cloudwatch-observability"
+        ]
+        if insights:
+            ctx.ok(insights[0], "Container Insights add-on installed", "addon_name")
+        else:
+            ctx.fail(
+                None,
+                "no amazon-cloudwatch-observability add-on",
+                "aws_eks_addon.addon_name",
+                'add aws_eks_addon with addon_name = "amazon-cloudwatch-observability"',
+            )
+        self._alerts(
+            ctx,
+            ctx.model.of("aws_cloudwatch_metric_alarm"),
+            "alarm_actions",
+            "aws_cloudwatch_metric_alarm",
+        )
+
+    def azure(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("azurerm_kubernetes_cluster"):
+            if blocks(c.get("oms_agent")) or c.get("monitor_metrics"):
+                ctx.ok(c, "Container Insights / managed Prometheus on", "oms_agent")
+            else:
+                ctx.fail(c, "no oms_agent or monitor_metrics", "oms_agent", "add oms_agent")
+        self._alerts(
+            ctx,
+            ctx.model.of("azurerm_monitor_metric_alert"),
+            "action",
+            "azurerm_monitor_metric_alert",
+        )
+
+    def gcp(self, ctx: Ctx) -> None:
+        for c in ctx.model.of("google_container_cluster"):
+            ctx.check(
+                c,
+                "monitoring_config.0.managed_prometheus.0.enabled",
+                lambda v: v is True,
+                "true",
+            )
+        self._alerts(
+            ctx,
+            ctx.model.of("google_monitoring_alert_policy"),
+            "notification_channels",
+            "google_monitoring_alert_policy",
+        )
