@@ -22,8 +22,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kubeprod.errors import InputError
 from kubeprod.policy.rules.base import FAIL, Finding
 
@@ -64,6 +62,8 @@ def _bad(path: Path, line: int, message: str) -> InputError:
 
 def load(path: Path) -> list[Waiver]:
     """Parse and validate the waiver file; any problem is an InputError naming file:line."""
+    import yaml
+
     from kubeprod.policy.rules import REGISTRY
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
@@ -35,9 +36,24 @@ GKE_LOG_COMPONENTS = (
 def expected_version(ctx: Ctx) -> str:
     if ctx.opt.kubernetes_version:
         return ctx.opt.kubernetes_version
-    from kubeprod.spec import versions
+    return _versions().n_minus_one()
 
-    return versions.n_minus_one()
+
+def _versions() -> Any:
+    """kubeprod.spec.versions without importing kubeprod.spec (pydantic: a tenth of a second
+    the gate does not otherwise need)."""
+    import importlib.util
+    import sys
+
+    name = "kubeprod.spec.versions"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "spec" / "versions.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
 def _is_version(want: str) -> Any:
