@@ -426,3 +426,16 @@ def test_module_built_cluster_is_judged_in_child_modules(aws_plan, tmp_path):
     assert {strip_keys(a) for a in by_rule["CHR-3"]} == {
         "module.eks.module.eks_managed_node_group.aws_eks_node_group.this"
     }
+
+
+def test_local_cloud_ignored_settings_are_judged_from_the_configuration(aws_plan):
+    """After an apply on the local cloud the plan shows moto's empty upgrade_policy and
+    update_config (kubeprod's override ignores them): the configuration's values count."""
+    plan = copy.deepcopy(aws_plan["plan"])
+    set_attr(plan, CLUSTER, "upgrade_policy", [])
+    for group in ("aws_eks_node_group.system", WORKLOAD):
+        set_attr(plan, group, "update_config", [])
+    bare = check_plan_json(plan)
+    assert "fail" in statuses(bare, "K8S-1") and "fail" in statuses(bare, "SEC-4")
+    judged = check_plan_json(plan, config_dir=aws_plan["workdir"])
+    assert statuses(judged, "K8S-1") == {"pass"} and statuses(judged, "SEC-4") == {"pass"}

@@ -276,12 +276,16 @@ def _fill_from_configuration(model: Model, config_dir: Path) -> None:
         if r.config_address in emptied and r.address not in planned:
             r.action = "judged-from-configuration"
             model.resources.append(r)
+    ignored = ignored_by_override(config_dir)
     for r in model.resources:
         literal = static.get(r.address)
         if not literal:
             continue
-        for key, value in r.values.items():
+        for key, value in list(r.values.items()):
             if value is UNKNOWN and key in literal and literal[key] is not UNKNOWN:
+                r.values[key] = literal[key]
+        for key in ignored.get(r.config_address, []):
+            if key in literal and literal[key] is not UNKNOWN:
                 r.values[key] = literal[key]
 
 
@@ -325,6 +329,25 @@ def is_override(path: Path) -> bool:
 _EMPTIED_RE = re.compile(
     r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{\s*for_each\s*=\s*\{\s*\}\s*\}', re.M
 )
+
+
+def ignored_by_override(directory: Path) -> dict[str, list[str]]:
+    """Config address -> attributes an override file adds to ignore_changes. kubeprod's
+    local-cloud override does this where the embedded cloud does not store a setting, so
+    the plan shows the cloud's (empty) value instead of the configuration's."""
+    out: dict[str, list[str]] = {}
+    for path in Path(directory).glob("*.tf"):
+        if not is_override(path):
+            continue
+        text = _strip_comments(path.read_text(encoding="utf-8"))
+        matches = list(_RESOURCE_RE.finditer(text))
+        for i, m in enumerate(matches):
+            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+            found = re.search(r"ignore_changes\s*=\s*\[([^\]]*)\]", text[m.end() : end])
+            if found:
+                attrs = [a.strip() for a in found.group(1).split(",") if a.strip()]
+                out[f"{m.group(1)}.{m.group(2)}"] = [a for a in attrs if re.fullmatch(r"\w+", a)]
+    return out
 
 
 def emptied_by_override(directory: Path) -> set[str]:
