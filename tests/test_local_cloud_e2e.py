@@ -32,6 +32,8 @@ def cloud(tmp_path_factory):
     home = tmp_path_factory.mktemp("kubeprod-home")
     env = {**os.environ, "KUBEPROD_HOME": str(home)}
     up = run("--output", "json", "up", str(EXAMPLE), "--local", env=env)
+    if up.returncode != 0:
+        run("local", "stop", env=env)  # never leave the local cloud running
     assert up.returncode == 0, up.stderr
     status = json.loads(run("--output", "json", "local", "status", env=env).stdout)
     session = boto3.session.Session(
