@@ -82,7 +82,7 @@ def _terraform(workdir: Path, target: Target) -> Any:
 def ensure_backend(target: Target) -> dict[str, Any]:
     """Apply the state-backend module when anything of it is missing; return its outputs."""
     from kubeprod.clouds.aws_bootstrap import bootstrap_files
-    from kubeprod.clouds.aws_local import override_file
+    from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
     from kubeprod.render import header_for
     from kubeprod.render.output import render_texts, write_module
 
@@ -90,12 +90,9 @@ def ensure_backend(target: Target) -> dict[str, Any]:
     if target.endpoint:
         aws = target.env.clouds.aws
         assert aws is not None
-        files["kubeprod_local_override.tf"] = override_file(
-            aws.region, target.endpoint, main_module=False
-        )
-    header = header_for(target.spec, "aws", str(target.bootstrap_dir)).replace(
-        "kubeprod render", "kubeprod bootstrap"
-    )
+        files[OVERRIDE_FILE] = override_file(aws.region, target.endpoint, main_module=False)
+    command = f"kubeprod bootstrap {target.spec} --cloud aws" + (" --local" if target.local else "")
+    header = header_for(target.spec, "aws", str(target.bootstrap_dir), command=command)
     write_module(render_texts(files, header), target.bootstrap_dir)
     tf = _terraform(target.bootstrap_dir, target)
     tf.init(backend=False)
@@ -186,7 +183,7 @@ def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
     out = Path("infra") / env.name / f"{cloud}-bootstrap"
     files = import_module(f"kubeprod.clouds.{cloud}").bootstrap_files(env)
-    header = header_for(spec, cloud, str(out)).replace("kubeprod render", "kubeprod bootstrap")
+    header = header_for(spec, cloud, str(out), command=f"kubeprod bootstrap {spec} --cloud {cloud}")
     result = write_module(render_texts(files, header), out)
     return {"rendered": str(out), "written": result.written}
 
