@@ -342,6 +342,14 @@ class Access(Strict):
     cluster_admin_arns: list[str] = Field(
         default=[], description="IAM principals granted cluster admin through EKS access entries"
     )
+    azure_admin_group_object_ids: list[str] = Field(
+        default=[],
+        description="Entra ID group object IDs granted AKS cluster admin (Azure RBAC)",
+    )
+    gcp_admin_members: list[str] = Field(
+        default=[],
+        description="IAM members (user:, group:, serviceAccount:) granted GKE cluster admin",
+    )
 
 
 class Environment(Strict):
