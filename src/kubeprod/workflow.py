@@ -81,19 +81,20 @@ def _terraform(workdir: Path, target: Target) -> Any:
 
 def ensure_backend(target: Target) -> dict[str, Any]:
     """Apply the state-backend module when anything of it is missing; return its outputs."""
-    from kubeprod.clouds.aws_bootstrap import bootstrap_files
-    from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
-    from kubeprod.render import header_for
-    from kubeprod.render.output import render_texts, write_module
+    from kubeprod.render import bootstrap_module
+    from kubeprod.render.output import write_module
 
-    files = bootstrap_files(target.env)
+    extra: dict[str, Any] = {}
     if target.endpoint:
+        from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
+
         aws = target.env.clouds.aws
         assert aws is not None
-        files[OVERRIDE_FILE] = override_file(aws.region, target.endpoint, main_module=False)
-    command = f"kubeprod bootstrap {target.spec} --cloud aws" + (" --local" if target.local else "")
-    header = header_for(target.spec, "aws", str(target.bootstrap_dir), command=command)
-    write_module(render_texts(files, header), target.bootstrap_dir)
+        extra[OVERRIDE_FILE] = override_file(aws.region, target.endpoint, main_module=False)
+    texts = bootstrap_module(
+        target.env, "aws", target.spec, str(target.bootstrap_dir), local=target.local, extra=extra
+    )
+    write_module(texts, target.bootstrap_dir)
     tf = _terraform(target.bootstrap_dir, target)
     tf.init(backend=False)
     if tf.plan(PLAN_FILE):
@@ -172,19 +173,15 @@ def describe_counts(counts: dict[str, int]) -> str:
 
 def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
     """Azure and GCP: write the state-backend module; applying it needs the provider."""
-    from importlib import import_module
-
-    from kubeprod.render import header_for
-    from kubeprod.render.output import render_texts, write_module
+    from kubeprod.render import bootstrap_module
+    from kubeprod.render.output import write_module
     from kubeprod.spec import load_spec
 
     env = load_spec(spec)
     if getattr(env.clouds, cloud) is None:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
     out = Path("infra") / env.name / f"{cloud}-bootstrap"
-    files = import_module(f"kubeprod.clouds.{cloud}").bootstrap_files(env)
-    header = header_for(spec, cloud, str(out), command=f"kubeprod bootstrap {spec} --cloud {cloud}")
-    result = write_module(render_texts(files, header), out)
+    result = write_module(bootstrap_module(env, cloud, spec, str(out)), out)
     return {"rendered": str(out), "written": result.written}
 
 
