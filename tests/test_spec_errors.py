@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ def sub(old: str, new: str) -> Callable[[str], str]:
     def mutate(text: str) -> str:
         assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
         return text.replace(old, new)
+
+    return mutate
+
+
+def empty_list(key: str) -> Callable[[str], str]:
+    """Replace the block list under `key` (and its comment) with an empty flow list."""
+
+    def mutate(text: str) -> str:
+        pattern = re.compile(rf"^(\s*){key}:[^\n]*\n(\1  - [^\n]*\n)+", re.MULTILINE)
+        assert len(pattern.findall(text)) == 1, f"no single block list under {key}"
+        return pattern.sub(lambda m: f"{m.group(1)}{key}: []\n", text)
 
     return mutate
 
@@ -495,6 +507,87 @@ CASES = [
         "DR-1",
         "backup.enabled",
         "enabled: false",
+    ),
+    # --- ACCESS-1: a cluster admin per configured cloud, in each cloud's principal format ---
+    Case(
+        "ACCESS-1-aws-admin-missing",
+        empty_list("cluster_admin_arns"),
+        "ACCESS-1",
+        "access.cluster_admin_arns",
+        "cluster_admin_arns: []",
+        ("aws is configured", "AmazonEKSClusterAdminPolicy", "arn:aws:iam::"),
+    ),
+    Case(
+        "ACCESS-1-azure-admin-missing",
+        empty_list("azure_admin_group_object_ids"),
+        "ACCESS-1",
+        "access.azure_admin_group_object_ids",
+        "azure_admin_group_object_ids: []",
+        ("azure is configured", "Cluster Admin", "object ID"),
+    ),
+    Case(
+        "ACCESS-1-gcp-admin-missing",
+        empty_list("gcp_admin_members"),
+        "ACCESS-1",
+        "access.gcp_admin_members",
+        "gcp_admin_members: []",
+        ("gcp is configured", "group:"),
+    ),
+    Case(
+        "ACCESS-1-admin-section-missing",
+        lambda t: t[: t.index("access:")] + t[t.index("encryption:") :],
+        "ACCESS-1",
+        "access.cluster_admin_arns",
+        "name: production",
+    ),
+    Case(
+        "aws-admin-not-an-arn",
+        sub("role/REPLACE-ME-platform-admins", "role/bad name"),
+        "SPEC-VALUE",
+        "access.cluster_admin_arns[0]",
+        "role/bad name",
+        ("not an IAM role or user ARN", "arn:aws:iam::111122223333:role/"),
+    ),
+    Case(
+        "aws-admin-assumed-role-session",
+        sub(
+            "arn:aws:iam::111122223333:role/REPLACE-ME-platform-admins",
+            "arn:aws:sts::111122223333:assumed-role/admins/alice",
+        ),
+        "SPEC-VALUE",
+        "access.cluster_admin_arns[0]",
+        "assumed-role/admins/alice",
+        ("assumed-role session", "give the role"),
+    ),
+    Case(
+        "aws-admin-short-account",
+        sub("arn:aws:iam::111122223333:role/", "arn:aws:iam::1111:role/"),
+        "SPEC-VALUE",
+        "access.cluster_admin_arns[0]",
+        "arn:aws:iam::1111:role/",
+    ),
+    Case(
+        "azure-admin-not-a-guid",
+        sub("00000000-0000-0000-0000-000000000000", "platform-admins"),
+        "SPEC-VALUE",
+        "access.azure_admin_group_object_ids[0]",
+        "- platform-admins",
+        ("GUID",),
+    ),
+    Case(
+        "gcp-admin-no-prefix",
+        sub("group:replace-me-platform-admins@example.com", "admins@example.com"),
+        "SPEC-VALUE",
+        "access.gcp_admin_members[0]",
+        "- admins@example.com",
+        ("user:, group: or serviceAccount:",),
+    ),
+    Case(
+        "gcp-admin-unknown-prefix",
+        sub("group:replace-me-platform-admins@example.com", "domain:example.com"),
+        "SPEC-VALUE",
+        "access.gcp_admin_members[0]",
+        "domain:example.com",
     ),
     Case(
         "SPEC-CLOUD-none",

@@ -338,15 +338,78 @@ class State(Strict):
     aws: AwsState = AwsState()
 
 
+# Principal formats each cloud accepts for a cluster admin (checked before any render, so a
+# typo is a located spec error rather than a failed apply).
+_IAM_PRINCIPAL_RE = re.compile(
+    r"^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$"
+)
+_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+_GCP_MEMBER_RE = re.compile(r"^(user|group|serviceAccount):[^@\s:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _matching(pattern: re.Pattern[str], problem: str, fix: str) -> AfterValidator:
+    """A validator refusing values not matching `pattern` ("{value}" in `problem` is the value)."""
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{problem.format(value=value)}; {fix}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _iam_principal(value: str) -> str:
+    """EKS access entries take an IAM role or user ARN (not an STS assumed-role ARN)."""
+    if ":sts:" in value and ":assumed-role/" in value:
+        raise ValueError(
+            f"'{value}' is an assumed-role session, not an IAM principal; "
+            "give the role's ARN, like arn:aws:iam::111122223333:role/platform-admins"
+        )
+    return value
+
+
+IamPrincipalArn = Annotated[
+    str,
+    AfterValidator(_iam_principal),
+    _matching(
+        _IAM_PRINCIPAL_RE,
+        "'{value}' is not an IAM role or user ARN",
+        "write it like arn:aws:iam::111122223333:role/platform-admins",
+    ),
+]
+EntraObjectId = Annotated[
+    str,
+    _matching(
+        _GUID_RE,
+        "'{value}' is not an Entra ID object ID (a GUID)",
+        "write the group's object ID, like 0b5c2a6e-3f1d-4c8e-9a7b-2d6f1e4c8a90 "
+        "(az ad group show --group NAME --query id)",
+    ),
+]
+GcpMember = Annotated[
+    str,
+    _matching(
+        _GCP_MEMBER_RE,
+        "'{value}' is not an IAM member of the form user:, group: or serviceAccount: "
+        "followed by an email",
+        "write it like group:platform-admins@example.com",
+    ),
+]
+
+
 class Access(Strict):
-    cluster_admin_arns: list[str] = Field(
-        default=[], description="IAM principals granted cluster admin through EKS access entries"
+    """Who administers the cluster; the production profile needs one per configured cloud."""
+
+    cluster_admin_arns: list[IamPrincipalArn] = Field(
+        default=[],
+        description="AWS: IAM role/user ARNs granted AmazonEKSClusterAdminPolicy through EKS "
+        "access entries",
     )
-    azure_admin_group_object_ids: list[str] = Field(
+    azure_admin_group_object_ids: list[EntraObjectId] = Field(
         default=[],
         description="Entra ID group object IDs granted AKS cluster admin (Azure RBAC)",
     )
-    gcp_admin_members: list[str] = Field(
+    gcp_admin_members: list[GcpMember] = Field(
         default=[],
         description="IAM members (user:, group:, serviceAccount:) granted GKE cluster admin",
     )

@@ -321,6 +321,49 @@ def backups_on(env: Environment) -> Iterator[Violation]:
         )
 
 
+# Per cloud: the access field that names its cluster admins, and what the render grants them.
+ADMIN_FIELDS: dict[str, tuple[str, str, str]] = {
+    "aws": (
+        "cluster_admin_arns",
+        "an EKS access entry with AmazonEKSClusterAdminPolicy",
+        'an IAM role ARN, like "arn:aws:iam::<account>:role/platform-admins"',
+    ),
+    "azure": (
+        "azure_admin_group_object_ids",
+        "the AKS Azure RBAC Cluster Admin role",
+        "an Entra ID group object ID (az ad group show --group NAME --query id)",
+    ),
+    "gcp": (
+        "gcp_admin_members",
+        "GKE cluster admin through IAM",
+        'an IAM member, like "group:platform-admins@your-domain"',
+    ),
+}
+
+
+@rule
+def cluster_admin_per_cloud(env: Environment) -> Iterator[Violation]:
+    """ACCESS-1: every configured cloud names at least one cluster admin.
+
+    EKS with authentication mode API and no creator admin, AKS with local accounts off and
+    Azure RBAC on, and GKE with RBAC all admit nobody unless the module grants someone
+    (cloud-review.md, AWS item 6: terraform-aws-eks examples set
+    `enable_cluster_creator_admin_permissions`; AVM `examples/waf-aligned/main.tf` assigns
+    RBAC Cluster Admin to the deployer). kubeprod grants the principals named here instead
+    of whoever happened to run terraform.
+    """
+    for cloud in configured_clouds(env):
+        field, grant, example = ADMIN_FIELDS[cloud]
+        if not getattr(env.access, field):
+            yield Violation(
+                ("access", field),
+                "ACCESS-1",
+                f"{cloud} is configured but access.{field} is empty, so nobody could "
+                f"administer the cluster ({grant} is granted only to the principals listed)",
+                f"list at least one principal in access.{field}: {example}",
+            )
+
+
 @rule
 def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
     """NET-6 on AWS: the VPC CNI gives each pod a VPC address."""
