@@ -15,6 +15,12 @@ from kubeprod.spec.model import Environment
 
 Loc = tuple[str | int, ...]
 PROFILE_SKIPPED = "the production-profile rules (SEC, NET, K8S, CHR, DR) run once these are fixed"
+# Keys that moved to another section: the message says where (no silent second source).
+MOVED_KEYS: dict[Loc, str] = {
+    ("backup", "rpo_minutes"): "dr.targets.region_loss.rpo_minutes",
+    ("backup", "rto_minutes"): "dr.targets.region_loss.rto_minutes",
+    ("backup", "secondary_region"): "dr.recovery_region.<cloud>",
+}
 
 
 class _Loader(yaml.SafeLoader):
@@ -215,6 +221,16 @@ def _problem_from_error(err: Any, root: yaml.Node | None, file: str) -> Problem:
     loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
     kind = err["type"]
     field = _dotted(loc)
+    if kind == "extra_forbidden" and loc in MOVED_KEYS:
+        return Problem(
+            file,
+            node_line(root, loc, key=True),
+            field,
+            "SPEC-MOVED",
+            f"'{field}' has moved to {MOVED_KEYS[loc]} (targets per disaster scenario, DR-5)",
+            f"move the value to {MOVED_KEYS[loc]} (zone_loss has its own target), "
+            "and remove it here",
+        )
     if kind == "extra_forbidden":
         name = str(loc[-1])
         model = _model_at(loc)

@@ -269,12 +269,75 @@ class Monitoring(Strict):
 
 
 class Backup(Strict):
+    """DR-1: automated backups of cluster state; the schedule must meet the RPO (DR-5)."""
+
     enabled: bool = True
-    schedule: str = Field(default="cron(0 */4 * * ? *)", description="DR-1 backup schedule")
-    retention_days: int = Field(default=35, ge=1)
-    rpo_minutes: int = Field(default=240, ge=1, description="DR-5")
-    rto_minutes: int = Field(default=120, ge=1, description="DR-5")
-    secondary_region: str | None = Field(default=None, description="DR-4 (future)")
+    schedule: str = Field(
+        default="cron(0 */2 * * ? *)",
+        description="DR-1/DR-5: AWS Backup cron(...) in UTC; Backup for GKE runs the same "
+        "cron, AKS Backup the ISO 8601 interval that fires at least as often (from PT4H)",
+    )
+    start_window_minutes: int = Field(
+        default=60, description="AWS Backup start window (at least 60); counts toward the RPO"
+    )
+    completion_window_minutes: int = Field(
+        default=120,
+        description="Time a job may run before its recovery point is usable; counts toward "
+        "the RPO on every cloud",
+    )
+    retention_days: int = Field(default=35, description="Days a recovery point is kept")
+    min_recovery_points: int = Field(
+        default=3,
+        description="Retention must always hold at least this many recovery points "
+        "(never lose the last good backup)",
+    )
+    azure_schedule: str | None = Field(
+        default=None,
+        description="AKS Backup ISO 8601 repeating interval (R/<start>/PT4H); "
+        "derived from `schedule` when not set",
+    )
+    gcp_target_rpo_minutes: int | None = Field(
+        default=None,
+        description="Backup for GKE rpo_config.target_rpo_minutes instead of the cron schedule",
+    )
+
+
+class DrTarget(Strict):
+    """RTO and RPO for one disaster scenario (DR-5)."""
+
+    rto_minutes: int = Field(description="Declared to verified recovery, at most")
+    rpo_minutes: int = Field(description="Data loss (age of the restored recovery point), at most")
+
+
+class DrTargets(Strict):
+    zone_loss: DrTarget = Field(
+        default=DrTarget(rto_minutes=60, rpo_minutes=60),
+        description="One availability zone lost: repaired in place, no data restored",
+    )
+    region_loss: DrTarget = Field(
+        default=DrTarget(rto_minutes=240, rpo_minutes=360),
+        description="The primary region lost: rebuilt in the recovery region from code, "
+        "state and the newest backup; the backup schedule must meet this RPO",
+    )
+
+
+class RecoveryRegions(Strict):
+    aws: str | None = Field(default=None, description="AWS recovery region, e.g. eu-central-1")
+    azure: str | None = Field(default=None, description="Azure recovery region")
+    gcp: str | None = Field(default=None, description="GCP recovery region")
+
+
+class Dr(Strict):
+    """DR-3/DR-4/DR-5: targets per scenario, drill interval, the recovery region."""
+
+    targets: DrTargets = DrTargets()
+    drill_interval_days: int = Field(
+        default=90, description="DR-3: the last passing drill may be at most this old"
+    )
+    recovery_region: RecoveryRegions = Field(
+        default=RecoveryRegions(),
+        description="DR-4: where backups are copied and the region-loss drill rebuilds",
+    )
 
 
 class MaintenanceWindow(Strict):
@@ -431,6 +494,7 @@ class Environment(Strict):
     logging: Logging = Logging()
     monitoring: Monitoring = Monitoring()
     backup: Backup = Backup()
+    dr: Dr = Dr()
     maintenance: Maintenance = Maintenance()
     notifications: Notifications = Notifications()
     tags: dict[str, str] = {}

@@ -537,3 +537,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
             f"{nodes_need} nodes at peak (max_size plus upgrade surge) need an address each",
             "use a larger first private subnet, or lower node_groups max_size",
         )
+
+
+# The disaster-recovery rules live in their own module and register on import.
+from kubeprod.spec import profile_dr  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Disaster recovery: backup schedules against the RPO, drills and their history (DR-1..5)."""
