@@ -17,7 +17,6 @@ from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 5.100"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 ACCOUNT = "data.aws_caller_identity.current.account_id"
 PARTITION = "data.aws_partition.current.partition"
 MANAGED_POLICY = "arn:${data.aws_partition.current.partition}:iam::aws:policy/"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from kubeprod.clouds.base import Files
 from kubeprod.errors import InputError
+from kubeprod.facts.azure import AKS_LOG_CATEGORIES, PSS_RESTRICTED_INITIATIVE
 from kubeprod.spec.model import AzureCloud, Environment, NodeGroup, duration_minutes
 from kubeprod.terraform.hcl import Block, Call, Comment, Expr
 
@@ -44,20 +45,8 @@ DAYS = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
-# K8S-7 / SEC-7: every AKS control-plane log category the brief's "enhanced logging" needs.
-DIAGNOSTIC_CATEGORIES = (
-    "kube-audit-admin",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "cluster-autoscaler",
-    "guard",
-)
-# SEC-6: built-in initiative "Kubernetes cluster pod security restricted standards for
-# Linux-based workloads" (Azure Policy add-on, Gatekeeper).
-PSS_RESTRICTED_INITIATIVE = (
-    "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00"
-)
+# K8S-7 / SEC-7 log categories and the SEC-6 initiative: kubeprod.facts.azure.
+DIAGNOSTIC_CATEGORIES = AKS_LOG_CATEGORIES
 # CHR-7: platform metrics of Microsoft.ContainerService/managedClusters worth paging on.
 METRIC_ALERTS: tuple[tuple[str, str, str, str, float, int], ...] = (
     # (name, metric, aggregation, operator, threshold, severity)

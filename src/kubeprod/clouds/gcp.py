@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from kubeprod.clouds import gcp_sizing as sizing
 from kubeprod.clouds.base import Files
 from kubeprod.errors import InputError
+from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
 from kubeprod.spec.model import Environment, GcpCloud, MaintenanceWindow, duration_minutes
 from kubeprod.terraform.hcl import Block, Comment, Expr
 from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
@@ -23,25 +24,8 @@ PROVIDER_CONSTRAINT = "~> 6.50"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 KEY_ROTATION_PERIOD = "7776000s"  # 90 days
-LOGGING_COMPONENTS = (
-    "SYSTEM_COMPONENTS",
-    "APISERVER",
-    "CONTROLLER_MANAGER",
-    "SCHEDULER",
-    "WORKLOADS",
-)
-MONITORING_COMPONENTS = (
-    "SYSTEM_COMPONENTS",
-    "APISERVER",
-    "CONTROLLER_MANAGER",
-    "SCHEDULER",
-    "STORAGE",
-    "POD",
-    "DEPLOYMENT",
-    "STATEFULSET",
-    "DAEMONSET",
-    "HPA",
-)
+LOGGING_COMPONENTS = GKE_LOGGING_COMPONENTS
+MONITORING_COMPONENTS = GKE_MONITORING_COMPONENTS
 REQUIRED_APIS = (
     "binaryauthorization.googleapis.com",
     "cloudkms.googleapis.com",

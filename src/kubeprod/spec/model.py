@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 
+from kubeprod.facts.aws import EKS_LOG_TYPES
+
 CloudName = Literal["aws", "azure", "gcp"]
 CLOUDS: tuple[CloudName, ...] = ("aws", "azure", "gcp")
 
@@ -249,7 +251,7 @@ class Logging(Strict):
     control_plane: list[
         Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
     ] = Field(
-        default=["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        default=list(EKS_LOG_TYPES),
         description="K8S-7 / SEC-7 (names as EKS uses them; mapped per cloud)",
     )
     retention_days: int = Field(default=365, ge=1, le=3653)

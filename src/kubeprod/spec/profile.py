@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.spec import capacity, versions
 from kubeprod.spec.model import CLOUDS, Environment, NodeGroup
 
@@ -266,7 +267,7 @@ def logging_on(env: Environment) -> Iterator[Violation]:
             "audit logging cannot be turned off in production",
             "add 'audit' to logging.control_plane",
         )
-    missing = sorted({"api", "authenticator", "controllerManager", "scheduler"} - types)
+    missing = sorted(set(EKS_LOG_TYPES) - {"audit"} - types)
     if missing:
         yield Violation(
             ("logging", "control_plane"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kubeprod.facts.aws import EKS_LOG_TYPES
+from kubeprod.facts.azure import AKS_LOG_CATEGORIES
+from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
@@ -13,23 +16,6 @@ from kubeprod.policy.rules.lookup import (
     gcp_pool_max,
     gcp_pool_min,
     gcp_pools,
-)
-
-EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-AKS_LOG_CATEGORIES = (
-    "kube-audit-admin",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "cluster-autoscaler",
-    "guard",
-)
-GKE_LOG_COMPONENTS = (
-    "SYSTEM_COMPONENTS",
-    "APISERVER",
-    "CONTROLLER_MANAGER",
-    "SCHEDULER",
-    "WORKLOADS",
 )
 
 
@@ -489,12 +475,9 @@ class ControlPlaneLogging(Rule):
     brief = "Enhanced logging: enabled"
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
-        "aws": "aws_eks_cluster enabled_cluster_log_types has api, audit, authenticator, "
-        "controllerManager, scheduler",
-        "azure": "a diagnostic setting on the cluster with kube-audit-admin, kube-apiserver, "
-        "kube-controller-manager, kube-scheduler, cluster-autoscaler, guard",
-        "gcp": "logging_config enable_components has SYSTEM_COMPONENTS, APISERVER, "
-        "CONTROLLER_MANAGER, SCHEDULER, WORKLOADS",
+        "aws": f"aws_eks_cluster enabled_cluster_log_types has {', '.join(EKS_LOG_TYPES)}",
+        "azure": f"a diagnostic setting on the cluster with {', '.join(AKS_LOG_CATEGORIES)}",
+        "gcp": f"logging_config enable_components has {', '.join(GKE_LOGGING_COMPONENTS)}",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -526,7 +509,7 @@ class ControlPlaneLogging(Rule):
                 c,
                 "logging_config.0.enable_components",
                 c.get("logging_config.0.enable_components"),
-                GKE_LOG_COMPONENTS,
+                GKE_LOGGING_COMPONENTS,
             )
 
 

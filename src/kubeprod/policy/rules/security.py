@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import azure_pools
 
 PSS_LABEL = "pod-security.kubernetes.io/enforce"
-PSS_INITIATIVE = "42b8ef37-b724-4e24-bbc8-7a7708edfe00"
+PSS_INITIATIVE = PSS_RESTRICTED_INITIATIVE_GUID
 
 
 @rule

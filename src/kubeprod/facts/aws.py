@@ -1,0 +1,16 @@
+"""AWS (EKS) facts used by both the renderer and the policy rules."""
+
+from __future__ import annotations
+
+from kubeprod.requirements import Req
+
+# K8S-7 / SEC-7: every EKS control-plane log type (EKS User Guide, "Control plane logs").
+EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+# What the rendered AWS module does not meet, and why (the
+# cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
+NOT_COVERED: dict[Req, str] = {
+    Req.SEC_6: "pod security standards are namespace labels "
+    "(pod-security.kubernetes.io/enforce: restricted), an in-cluster step the Terraform "
+    "module does not take yet; the policy gate reports SEC-6 as not judged",
+}
