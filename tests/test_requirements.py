@@ -60,7 +60,7 @@ def test_change_requirements_are_met_by_commands_not_modules():
 
 def test_parse_is_case_insensitive_and_names_the_valid_ids():
     assert Req.parse(" sec-8 ") is Req.SEC_8
-    with pytest.raises(ValueError, match="'SEC-9' is not a requirement ID. Valid IDs: CHR-1, "):
+    with pytest.raises(ValueError, match=r"'SEC-9' is not a requirement ID\. Valid IDs: CHR-1, "):
         Req.parse("SEC-9")
 
 
