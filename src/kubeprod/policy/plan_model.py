@@ -295,15 +295,24 @@ _RESOURCE_RE = re.compile(r'^[ \t]*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.M)
 _PREVENT_RE = re.compile(r"prevent_destroy\s*=\s*true")
 
 
+_SCANNED: dict[tuple[str, float, int], dict[tuple[str, str], tuple[str, int, bool]]] = {}
+
+
 def scan_resources(directory: Path) -> dict[tuple[str, str], tuple[str, int, bool]]:
     """(type, name) -> (file, line, prevent_destroy) for every resource block of a directory.
 
     A text scan (no HCL parse): fast, and exact for line numbers. prevent_destroy is read
     from the block's own text, up to the next top-level block.
     """
+    directory = Path(directory).resolve()
+    files = sorted(directory.glob("*.tf"), key=lambda p: (is_override(p), p.name))
+    stamp = (str(directory), max((p.stat().st_mtime for p in files), default=0.0), len(files))
+    if stamp in _SCANNED:
+        return _SCANNED[stamp]
     found: dict[tuple[str, str], tuple[str, int, bool]] = {}
-    for path in sorted(Path(directory).glob("*.tf"), key=lambda p: (is_override(p), p.name)):
-        text = path.read_text(encoding="utf-8")
+    _SCANNED[stamp] = found
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
         matches = list(_RESOURCE_RE.finditer(text))
         for i, m in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -365,9 +374,6 @@ def _strip_comments(text: str) -> str:
     return re.sub(r"(#|//)[^\n]*", "", text)
 
 
-_BACKEND_RE = re.compile(r'^[ \t]*backend\s+"([^"]+)"\s*\{(.*?)^[ \t]*\}', re.M | re.S)
-
-
 def backend_of(directory: Path) -> dict[str, Any] | None:
     """The backend of a configuration: .terraform/terraform.tfstate (after init), else the .tf."""
     initialised = Path(directory) / ".terraform" / "terraform.tfstate"
@@ -383,24 +389,13 @@ def backend_of(directory: Path) -> dict[str, Any] | None:
                 }
         except (OSError, ValueError):
             pass
-    for path in sorted(Path(directory).glob("*.tf")):
-        text = _strip_comments(path.read_text(encoding="utf-8"))
-        m = _BACKEND_RE.search(text)
-        if m:
-            config: dict[str, Any] = {}
-            for key, value in re.findall(r"^\s*(\w+)\s*=\s*(.+?)\s*$", m.group(2), re.M):
-                config[key] = _literal(value)
-            line = text.count("\n", 0, m.start()) + 1
-            return {"type": m.group(1), "config": config, "file": str(path), "line": line}
-    return {"type": "local", "config": {}, "file": None}
+    from kubeprod.errors import InputError
+    from kubeprod.policy.static import backend_from_parsed
 
-
-def _literal(text: str) -> Any:
-    if text in ("true", "false"):
-        return text == "true"
-    if text.startswith('"') and text.endswith('"'):
-        return text[1:-1]
     try:
-        return int(text)
-    except ValueError:
-        return UNKNOWN
+        found = backend_from_parsed(Path(directory))
+    except InputError:
+        found = None
+    if found is not None:
+        return found
+    return {"type": "local", "config": {}, "file": None}

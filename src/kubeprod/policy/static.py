@@ -1,43 +1,48 @@
-"""A rendered directory as the policy model, for clouds whose provider cannot plan here.
+"""A Terraform configuration directory as the policy model, evaluated as terraform would.
 
-What is judged statically (see docs/policy.md):
+For configurations with no plan (AKS and GKE here, or any directory): python-hcl2 parses
+each module directory once (cached by path and modification time), and
+`kubeprod.policy.hcl_expr` evaluates every expression:
 
-- literal attribute values, nested blocks and `locals`/`variable` defaults;
-- references `local.x`, `var.x`, `each.key`, `each.value.x`, `count.index`, indexes into
-  them and `"${...}"` templates of those;
-- `for_each` over a local map/set (`local.zones`), `toset([...])`, a literal collection or
-  `{ for k, v in local.x : k => v if k != "..." }`; `count` with a literal number: each
-  instance becomes its own resource (`azurerm_nat_gateway.this["1"]`);
-- local child modules (`source = "./..."`), with their literal inputs.
+- input variables: defaults, `terraform.tfvars`, `terraform.tfvars.json` and
+  `*.auto.tfvars` (lexical order) at the root; module call arguments below;
+- `locals` (evaluated on demand, in any order), the functions modules use, conditionals,
+  for-expressions, splats, templates and heredocs;
+- `dynamic` blocks, expanded into the nested blocks they generate;
+- `count` / `for_each` on resources and module calls (`count = 0` creates nothing; each
+  instance gets its own address, `module.pools["user"].azurerm_..._pool.this[1]`);
+- module outputs (`module.vpc.private_subnets`) and references to other resources'
+  configured attributes (`aws_vpc.this.cidr_block`); local sources (`./x`) and installed
+  ones (`.terraform/modules/modules.json`).
 
-Anything else (references to other resources, function calls) is UNKNOWN, as a plan
-shows it "known after apply": rules say they could not judge it instead of passing.
+Only values that truly come from the cloud are UNKNOWN: data sources, attributes a
+resource does not set (ids, ARNs), variables with neither a default nor a value, and
+functions of files or time. A resource whose `count`/`for_each` cannot be known has one
+instance, index `*`, whose attributes are all unknown, so rules say "unknown" about it
+instead of judging a phantom.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from kubeprod.errors import InputError
-from kubeprod.policy.plan_model import (
-    UNKNOWN,
-    Model,
-    Resource,
-    backend_of,
-    is_override,
-    scan_resources,
+from kubeprod.policy.hcl_expr import (
+    HclError,
+    Obj,
+    Scope,
+    evaluate,
+    evaluate_raw,
+    parse_raw,
 )
+from kubeprod.policy.plan_model import UNKNOWN, Model, Resource, is_override, scan_resources
 
-_TOKEN = re.compile(r'\.([A-Za-z_][\w-]*)|\[\s*"([^"]*)"\s*\]|\[\s*(\d+)\s*\]')
-_REF = re.compile(r"^(local|var|each|count)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)$")
-_FOR_FILTER = re.compile(
-    r'^\{\s*for\s+(\w+)\s*,\s*(\w+)\s+in\s+([\w.\[\]"]+)\s*:\s*\1\s*=>\s*\2'
-    r'(?:\s+if\s+\1\s*(==|!=)\s*"([^"]*)")?\s*\}$'
-)
-_FOR_LIST = re.compile(r'^\[\s*for\s+\w+(?:\s*,\s*\w+)?\s+in\s+(?:keys\()?([\w.\[\]"]+)\)?\s*:')
+_PARSED: dict[tuple[str, float, int], dict[str, dict[str, Any]]] = {}
+_META = ("count", "for_each", "lifecycle", "depends_on", "provider", "provisioner", "connection")
 
 
 def _unquote(text: str) -> str:
@@ -46,214 +51,416 @@ def _unquote(text: str) -> str:
     return text
 
 
-class Scope:
-    """What references can resolve to while evaluating one module."""
+def parse_directory(directory: Path) -> dict[str, dict[str, Any]]:
+    """File name -> python-hcl2 body of every non-override `*.tf` (cached: a module tree
+    calling one module sixteen times parses it once). A UTF-8 BOM is accepted."""
+    import hcl2
+    from hcl2.utils import SerializationOptions
 
-    def __init__(self, local: dict[str, Any], var: dict[str, Any]):
-        self.values: dict[str, Any] = {"local": local, "var": var}
-
-    def with_each(self, key: Any, value: Any) -> Scope:
-        scope = Scope(self.values["local"], self.values["var"])
-        scope.values["each"] = {"key": key, "value": value}
-        return scope
-
-    def with_count(self, index: int) -> Scope:
-        scope = Scope(self.values["local"], self.values["var"])
-        scope.values["count"] = {"index": index}
-        return scope
-
-    def resolve(self, expr: str) -> Any:
-        expr = expr.strip()
-        m = _REF.match(expr)
-        if m:
-            if m.group(1) not in self.values:
-                return UNKNOWN
-            value: Any = self.values[m.group(1)]
-            for name, key, index in _TOKEN.findall(m.group(2)):
-                part: Any = name or key or (int(index) if index else "")
-                in_dict = isinstance(value, dict) and part in value
-                in_list = isinstance(value, list) and isinstance(part, int) and part < len(value)
-                if in_dict or in_list:
-                    value = value[part]
-                else:
-                    return UNKNOWN
-            return value
-        encoded = re.match(r"^jsonencode\((.*)\)$", expr, re.S)
-        if encoded:
-            return self.jsonencode(encoded.group(1))
-        lookup = re.match(r'^lookup\(\s*([\w.]+)\s*,\s*"([^"]+)"\s*,\s*(.*)\)$', expr, re.S)
-        if lookup:
-            source = self.resolve(lookup.group(1))
-            if isinstance(source, dict):
-                key = lookup.group(2)
-                return source[key] if key in source else self.value("${" + lookup.group(3) + "}")
-            return UNKNOWN
-        if expr == "null":
-            return None
-        inner = re.match(r"^toset\((.*)\)$", expr, re.S)
-        if inner:
-            items = self.resolve(inner.group(1))
-            return sorted(set(items)) if isinstance(items, list) else UNKNOWN
-        m2 = _FOR_FILTER.match(expr)
-        if m2:
-            source = self.resolve(m2.group(3))
-            if not isinstance(source, dict):
-                return UNKNOWN
-            op, lit = m2.group(4), m2.group(5)
-            return {k: v for k, v in source.items() if op is None or (k == lit) == (op == "==")}
-        m3 = _FOR_LIST.match(expr)
-        if m3:
-            source = self.resolve(m3.group(1))
-            return [UNKNOWN] * len(source) if isinstance(source, (dict, list)) else UNKNOWN
-        if expr.startswith("[") and expr.endswith("]") and not expr[1:].lstrip().startswith("for "):
-            parts = [p.strip() for p in expr[1:-1].split(",") if p.strip()]
-            items = [self.value(p if p.startswith('"') else "${" + p + "}") for p in parts]
-            return items
-        return UNKNOWN
-
-    def jsonencode(self, text: str) -> Any:
-        """jsonencode of a literal: unknown leaves become a placeholder, so rules can still
-        read the literal keys (a plan shows the whole string as known after apply)."""
-        import hcl2
-
+    directory = Path(directory).resolve()
+    files = sorted(p for p in directory.glob("*.tf") if not is_override(p))
+    stamp = max((p.stat().st_mtime for p in files), default=0.0)
+    key = (str(directory), stamp, len(files))
+    if key in _PARSED:
+        return _PARSED[key]
+    options = SerializationOptions(with_comments=False)
+    parsed: dict[str, dict[str, Any]] = {}
+    for path in files:
         try:
-            parsed = hcl2.loads("x = " + text + "\n")["x"]
-        except Exception:
-            return UNKNOWN
+            text = path.read_text(encoding="utf-8-sig")
+            parsed[path.name] = hcl2.loads(text, serialization_options=options)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 ({exc}). Fix: save the file as UTF-8") from None
+        except Exception as exc:  # python-hcl2 raises lark errors of several kinds
+            raise InputError(
+                f"{path}: cannot parse the Terraform file: {exc}. Fix: run `terraform validate`"
+            ) from None
+    _PARSED[key] = parsed
+    return parsed
 
-        def plain(v: Any) -> Any:
-            if v is UNKNOWN:
-                return "(known after apply)"
-            if isinstance(v, dict):
-                return {k: plain(x) for k, x in v.items()}
-            if isinstance(v, list):
-                return [plain(x) for x in v]
-            return v
 
-        return json.dumps(plain(self.value(parsed)), sort_keys=True)
+def _blocks(parsed: dict[str, dict[str, Any]], kind: str) -> list[Any]:
+    return [entry for body in parsed.values() for entry in body.get(kind, [])]
 
-    def value(self, raw: Any) -> Any:
-        """A python-hcl2 value, evaluated as far as static evaluation goes."""
-        if isinstance(raw, dict):
-            return {_unquote(k): self.value(v) for k, v in raw.items() if not k.startswith("__")}
-        if isinstance(raw, list):
-            return [self.value(v) for v in raw]
-        if not isinstance(raw, str):
-            return raw
-        if raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
-            return self.resolve(raw[2:-1])
-        if raw.startswith('"') and raw.endswith('"'):
-            text = _unquote(raw)
-            if "${" not in text:
-                return text
-            out = []
-            for piece in re.split(r"(\$\{[^}]*\})", text):
-                if piece.startswith("${"):
-                    resolved = self.resolve(piece[2:-1])
-                    if isinstance(resolved, (dict, list)) or resolved is UNKNOWN:
-                        return UNKNOWN
-                    out.append(
-                        str(resolved).lower() if isinstance(resolved, bool) else str(resolved)
-                    )
-                else:
-                    out.append(piece)
-            return "".join(out)
+
+def _tfvars(directory: Path) -> dict[str, Any]:
+    """Root variable values from terraform.tfvars(.json) and *.auto.tfvars(.json)."""
+    import hcl2
+
+    values: dict[str, Any] = {}
+    names = ["terraform.tfvars", "terraform.tfvars.json"]
+    autos = sorted(p.name for p in directory.glob("*.auto.tfvars*"))
+    for name in names + autos:
+        path = directory / name
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            raw = json.loads(text) if name.endswith(".json") else hcl2.loads(text)
+        except Exception as exc:
+            raise InputError(
+                f"{path}: cannot parse the variable file: {exc}. Fix: run `terraform validate`"
+            ) from None
+        for key, value in raw.items():
+            if not key.startswith("__"):
+                values[key] = evaluate_raw(value, Scope()) if not name.endswith(".json") else value
+    return values
+
+
+def _installed_modules(root: Path) -> dict[str, Path]:
+    manifest = root / ".terraform" / "modules" / "modules.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        entries = json.loads(manifest.read_text()).get("Modules", [])
+    except (OSError, ValueError):
+        return {}
+    return {m.get("Key", ""): root / m.get("Dir", "") for m in entries if m.get("Key")}
+
+
+class _Lazy(Obj):
+    """An object whose attributes are computed on first use (module.x, aws_vpc, ...)."""
+
+    def __init__(self, compute: Any, names: list[str]):
+        super().__init__()
+        self._compute, self._names = compute, names
+
+    def attr(self, name: str) -> Any:
+        if name not in self:
+            if name not in self._names:
+                raise HclError(f"no {name!r} in this module")
+            self[name] = self._compute(name)
+        return self[name]
+
+
+class _AllUnknown(Obj):
+    """`data.*`: every attribute comes from the cloud."""
+
+    def attr(self, name: str) -> Any:
         return UNKNOWN
 
 
-def _blocks(parsed: dict[str, dict[str, Any]], kind: str) -> list[tuple[str, Any]]:
-    return [(file, entry) for file, body in parsed.items() for entry in body.get(kind, [])]
+class _Tree:
+    """State shared by every module instance of one configuration."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.installed = _installed_modules(root)
+        self.resources: list[Resource] = []
 
 
-def _module_model(
-    directory: Path, module: str, inputs: dict[str, Any], out: list[Resource], depth: int = 0
-) -> dict[str, Any]:
-    from kubeprod.terraform.schema_check import parse_module
+class ModuleInstance:
+    """One instance of a module: its scope, resources and outputs."""
 
-    try:
-        parsed = {
-            name: body
-            for name, body in parse_module(directory)[0].items()
-            if not is_override(Path(name))
-        }
-    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
-        raise InputError(f"{directory}: cannot parse the Terraform files: {exc}") from None
-    variables: dict[str, Any] = {}
-    scope = Scope({}, variables)
-    for _, entry in _blocks(parsed, "variable"):
-        for name, body in entry.items():
-            name = _unquote(name)
-            variables[name] = inputs.get(name, scope.value(body.get("default", UNKNOWN)))
-    # locals may refer to each other: evaluate a few rounds until nothing changes
-    raw_locals: dict[str, Any] = {}
-    for _, entry in _blocks(parsed, "locals"):
-        raw_locals.update({k: v for k, v in entry.items() if not k.startswith("__")})
-    for _ in range(3):
-        scope.values["local"].update({k: scope.value(v) for k, v in raw_locals.items()})
-    lines = scan_resources(directory)
-    for _, entry in _blocks(parsed, "resource"):
-        for rtype, named in entry.items():
-            for rname, body in named.items():
-                rtype_, rname_ = _unquote(rtype), _unquote(rname)
-                file, line, prevent = lines.get((rtype_, rname_), (None, None, False))
-                base = f"{module}.{rtype_}.{rname_}" if module else f"{rtype_}.{rname_}"
-                for key, inst_scope in _instances(body, scope):
-                    address = base if key is None else f"{base}[{_key_text(key)}]"
-                    values = inst_scope.value(
-                        {k: v for k, v in body.items() if k not in ("for_each", "count")}
-                    )
-                    values.pop("lifecycle", None)
-                    values.pop("depends_on", None)
-                    out.append(
-                        Resource(address, rtype_, rname_, values, module, key, file, line, prevent)
-                    )
-    if depth < 5:
-        for _, entry in _blocks(parsed, "module"):
+    def __init__(
+        self,
+        tree: _Tree,
+        directory: Path,
+        address: str,
+        key: str,
+        inputs: dict[str, Any],
+        depth: int = 0,
+    ):
+        self.tree, self.directory, self.address, self.key = tree, directory, address, key
+        self.depth = depth
+        self.parsed = parse_directory(directory)
+        self.scope = _ModuleScope(self)
+        self.busy: set[str] = set()
+        self.raw_locals: dict[str, Any] = {}
+        for entry in _blocks(self.parsed, "locals"):
+            self.raw_locals.update({k: v for k, v in entry.items() if not k.startswith("__")})
+        self.variables = self._variables(inputs)
+        self.resource_bodies: dict[str, dict[str, Any]] = {}
+        for entry in _blocks(self.parsed, "resource"):
+            for rtype, named in entry.items():
+                for rname, body in named.items():
+                    self.resource_bodies.setdefault(_unquote(rtype), {})[_unquote(rname)] = body
+        self.module_bodies: dict[str, dict[str, Any]] = {}
+        for entry in _blocks(self.parsed, "module"):
             for name, body in entry.items():
-                source = scope.value(body.get("source", ""))
-                if isinstance(source, str) and source.startswith(("./", "../")):
-                    child_inputs = {
-                        k: scope.value(v)
-                        for k, v in body.items()
-                        if k not in ("source", "version", "providers") and not k.startswith("__")
-                    }
-                    address = (
-                        f"{module}.module.{_unquote(name)}"
-                        if module
-                        else (f"module.{_unquote(name)}")
+                self.module_bodies[_unquote(name)] = body
+        self.scope.names.update(
+            var=self.variables,
+            local=_Lazy(self._local, list(self.raw_locals)),
+            module=_Lazy(self._module_value, list(self.module_bodies)),
+            data=_AllUnknown(),
+            path=Obj(module=str(directory), root=str(tree.root), cwd=os.getcwd()),
+            terraform=Obj(workspace="default"),
+        )
+        self.resource_values: dict[tuple[str, str], Any] = {}
+        self.module_values: dict[str, Any] = {}
+
+    def _variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for entry in _blocks(self.parsed, "variable"):
+            for name, body in entry.items():
+                name = _unquote(name)
+                default = evaluate_raw(body["default"], Scope()) if "default" in body else UNKNOWN
+                value = inputs.get(name, default)
+                if value is None and body.get("nullable") is False:
+                    value = default
+                out[name] = value
+        return out
+
+    # -- lazy values -------------------------------------------------------------------
+
+    def _guarded(self, key: str, compute: Any) -> Any:
+        if key in self.busy:
+            return UNKNOWN  # a cycle: terraform would refuse it; never a crash here
+        self.busy.add(key)
+        try:
+            return compute()
+        finally:
+            self.busy.discard(key)
+
+    def _local(self, name: str) -> Any:
+        return self._guarded(
+            "local." + name, lambda: evaluate_raw(self.raw_locals[name], self.scope)
+        )
+
+    def resource_value(self, rtype: str, rname: str) -> Any:
+        """What `aws_vpc.this` evaluates to: the configured attributes (list/map by
+        count/for_each); attributes the configuration does not set are unknown."""
+        cache_key = (rtype, rname)
+        if cache_key not in self.resource_values:
+            body = self.resource_bodies[rtype][rname]
+
+            def compute() -> Any:
+                instances = _instances(body, self.scope)
+                if instances is UNKNOWN:
+                    return UNKNOWN
+                objs = {k: _objectify(_body_values(body, s)) for k, s in instances}
+                if "count" in body:
+                    return [objs[k] for k in sorted(objs)]
+                if "for_each" in body:
+                    return objs
+                return objs[None]
+
+            self.resource_values[cache_key] = self._guarded(f"{rtype}.{rname}", compute)
+        return self.resource_values[cache_key]
+
+    def _module_value(self, name: str) -> Any:
+        if name not in self.module_values:
+            self.module_values[name] = self._guarded("module." + name, lambda: self._call(name))
+        return self.module_values[name]
+
+    def _call(self, name: str) -> Any:
+        """Evaluate a module call: every instance, its resources collected, its outputs."""
+        body = self.module_bodies[name]
+        address = f"{self.address}.module.{name}" if self.address else f"module.{name}"
+        key = f"{self.key}.{name}" if self.key else name
+        directory = self._source_dir(body, key)
+        if directory is None or self.depth >= 8:
+            return _AllUnknown()
+        instances = _instances(body, self.scope)
+        if instances is UNKNOWN:
+            return UNKNOWN
+        outputs: dict[Any, Any] = {}
+        for index, scope in instances:
+            inputs = {
+                k: evaluate_raw(v, scope)
+                for k, v in body.items()
+                if k not in ("source", "version", "providers", "count", "for_each", "depends_on")
+                and not k.startswith("__")
+            }
+            child_address = address if index is None else f"{address}[{_key_text(index)}]"
+            child = ModuleInstance(self.tree, directory, child_address, key, inputs, self.depth + 1)
+            outputs[index] = child.run()
+        if "count" in body:
+            return [outputs[i] for i in sorted(outputs)]
+        if "for_each" in body:
+            return outputs
+        return outputs[None]
+
+    def _source_dir(self, body: dict[str, Any], key: str) -> Path | None:
+        source = evaluate_raw(body.get("source", ""), Scope())
+        if key in self.tree.installed and self.tree.installed[key].is_dir():
+            return self.tree.installed[key]
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            directory = (self.directory / source).resolve()
+            return directory if directory.is_dir() else None
+        return None
+
+    # -- the module's resources ----------------------------------------------------------
+
+    def run(self) -> Obj:
+        """Collect this instance's resources (and its children's); return its outputs."""
+        lines = scan_resources(self.directory)
+        for rtype, named in self.resource_bodies.items():
+            for rname, body in named.items():
+                file, line, prevent = lines.get((rtype, rname), (None, None, False))
+                base = f"{rtype}.{rname}"
+                base = f"{self.address}.{base}" if self.address else base
+                instances = _instances(body, self.scope)
+                if instances is UNKNOWN:
+                    values = {k: UNKNOWN for k in body if k not in _META and not k.startswith("__")}
+                    self.tree.resources.append(
+                        Resource(
+                            f"{base}[*]",
+                            rtype,
+                            rname,
+                            values,
+                            self.address,
+                            "*",
+                            file,
+                            line,
+                            prevent,
+                            action="unknown-instances",
+                        )
                     )
-                    _module_model(
-                        (directory / source).resolve(), address, child_inputs, out, depth + 1
+                    continue
+                for index, scope in instances:
+                    address = base if index is None else f"{base}[{_key_text(index)}]"
+                    self.tree.resources.append(
+                        Resource(
+                            address,
+                            rtype,
+                            rname,
+                            _body_values(body, scope),
+                            self.address,
+                            index,
+                            file,
+                            line,
+                            prevent,
+                        )
                     )
-    outputs = {}
-    for _, entry in _blocks(parsed, "output"):
-        for name, body in entry.items():
-            outputs[_unquote(name)] = scope.value(body.get("value", UNKNOWN))
-    return outputs
+        for name in self.module_bodies:
+            self._module_value(name)
+        outputs = Obj()
+        for entry in _blocks(self.parsed, "output"):
+            for name, body in entry.items():
+                outputs[_unquote(name)] = evaluate_raw(body.get("value"), self.scope)
+        return outputs
+
+
+class _ModuleScope(Scope):
+    """Names of one module: var/local/module/data/path, and resource types."""
+
+    def __init__(self, module: ModuleInstance):
+        super().__init__({})
+        self.module = module
+
+    def missing(self, name: str) -> Any:
+        bodies = self.module.resource_bodies.get(name)
+        if bodies is None:
+            raise HclError(f"unknown name {name}")
+        return _Lazy(lambda rname: self.module.resource_value(name, rname), list(bodies))
+
+
+def _objectify(value: Any) -> Any:
+    """Resource values as objects: an attribute or block field the configuration does not
+    set is computed by the provider, i.e. known after apply."""
+    if isinstance(value, dict):
+        return Obj({k: _objectify(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_objectify(v) for v in value]
+    return value
 
 
 def _key_text(key: Any) -> str:
     return str(key) if isinstance(key, int) else f'"{key}"'
 
 
-def _instances(body: dict[str, Any], scope: Scope) -> list[tuple[Any, Scope]]:
+def _instances(body: dict[str, Any], scope: Scope) -> Any:
+    """[(index, scope)] for count/for_each (index None without them); UNKNOWN when the
+    collection comes from the cloud."""
     if "for_each" in body:
-        collection = scope.value(body["for_each"])
-        if isinstance(collection, dict):
-            return [(k, scope.with_each(k, v)) for k, v in collection.items()]
-        if isinstance(collection, list):
-            return [(k, scope.with_each(k, k)) for k in collection]
-        return [("*", scope.with_each(UNKNOWN, UNKNOWN))]
+        coll = evaluate_raw(body["for_each"], scope)
+        if isinstance(coll, dict):
+            if any(not isinstance(k, str) for k in coll):
+                return UNKNOWN
+            return [(k, scope.child(each=Obj(key=k, value=coll[k]))) for k in sorted(coll)]
+        if isinstance(coll, list) and all(isinstance(k, str) for k in coll):
+            return [(k, scope.child(each=Obj(key=k, value=k))) for k in sorted(set(coll))]
+        return UNKNOWN
     if "count" in body:
-        count = scope.value(body["count"])
-        if isinstance(count, int) and not isinstance(count, bool):
-            return [(i, scope.with_count(i)) for i in range(count)]
-        return [("*", scope.with_count(UNKNOWN))]
+        count = evaluate_raw(body["count"], scope)
+        if isinstance(count, bool) or not isinstance(count, (int, float)):
+            return UNKNOWN
+        return [(i, scope.child(count=Obj(index=i))) for i in range(int(count))]
     return [(None, scope)]
 
 
+def _body_values(body: dict[str, Any], scope: Scope, top: bool = True) -> dict[str, Any]:
+    """A resource or nested block body as plan-JSON values: attributes evaluated, nested
+    blocks as lists of dicts, `dynamic` blocks expanded."""
+    out: dict[str, Any] = {}
+    for key, raw in body.items():
+        if key.startswith("__") or (top and key in _META):
+            continue
+        if key == "dynamic":
+            for entry in raw:
+                for label, dyn in entry.items():
+                    name = _unquote(label)
+                    generated = _dynamic(dyn, name, scope)
+                    if generated is UNKNOWN:
+                        out[name] = UNKNOWN
+                    elif out.get(name) is not UNKNOWN:
+                        out.setdefault(name, []).extend(generated)
+            continue
+        if _is_block_list(raw):
+            out.setdefault(key, []).extend(_body_values(b, scope, False) for b in raw)
+        else:
+            out[key] = evaluate_raw(raw, scope)
+    return out
+
+
+def _is_block_list(raw: Any) -> bool:
+    return (
+        isinstance(raw, list)
+        and bool(raw)
+        and all(isinstance(b, dict) and b.get("__is_block__") for b in raw)
+    )
+
+
+def _dynamic(dyn: dict[str, Any], name: str, scope: Scope) -> Any:
+    coll = evaluate_raw(dyn.get("for_each"), scope)
+    if coll is UNKNOWN or not isinstance(coll, (dict, list)):
+        return UNKNOWN if coll is not None else []
+    iterator = str(dyn.get("iterator", name)).strip('"')
+    if iterator.startswith("${"):
+        iterator = iterator[2:-1].strip()
+    content = (dyn.get("content") or [{}])[0]
+    items = sorted(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
+    return [
+        _body_values(content, scope.child(**{iterator: Obj(key=k, value=v)}), False)
+        for k, v in items
+    ]
+
+
+def backend_from_parsed(directory: Path) -> dict[str, Any] | None:
+    """The `terraform { backend "x" { ... } }` of a directory from its parsed HCL (nested
+    blocks such as `assume_role {}` are fine); None when there is none."""
+    for file, body in parse_directory(directory).items():
+        for tf in body.get("terraform", []):
+            for backend in tf.get("backend", []):
+                for label, config in backend.items():
+                    values = {
+                        k: evaluate_raw(v, Scope())
+                        for k, v in config.items()
+                        if not k.startswith("__")
+                    }
+                    values = {
+                        k: (v[0] if _is_block_list(config.get(k)) and len(v) == 1 else v)
+                        for k, v in values.items()
+                    }
+                    path = Path(directory) / file
+                    text = path.read_text(encoding="utf-8-sig")
+                    m = re.search(r'^[ \t]*backend\s+"' + re.escape(_unquote(label)), text, re.M)
+                    line = text.count("\n", 0, m.start()) + 1 if m else None
+                    return {
+                        "type": _unquote(label),
+                        "config": values,
+                        "file": str(path),
+                        "line": line,
+                    }
+    return None
+
+
 def from_directory(directory: Path) -> Model:
-    """The model of the Terraform configuration in `directory` (and its local modules)."""
+    """The model of the Terraform configuration in `directory` (and the modules it calls)."""
+    from kubeprod.policy.plan_model import backend_of
+
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory} is not a directory. Fix: pass a rendered module directory")
@@ -261,13 +468,23 @@ def from_directory(directory: Path) -> Model:
         raise InputError(
             f"{directory} has no *.tf files. Fix: pass the directory `kubeprod render` wrote"
         )
-    resources: list[Resource] = []
-    outputs = _module_model(directory, "", {}, resources)
+    tree = _Tree(directory.resolve())
+    root = ModuleInstance(tree, directory.resolve(), "", "", _tfvars(directory))
+    try:
+        outputs = dict(root.run())
+    except RecursionError:
+        raise InputError(
+            f"{directory}: the configuration nests too deeply to evaluate. Fix: run "
+            "`terraform plan` and check the plan JSON instead"
+        ) from None
     return Model(
-        resources,
+        tree.resources,
         "directory",
         path=str(directory),
         outputs=outputs,
         backend=backend_of(directory),
         config_dir=directory,
     )
+
+
+__all__ = ["backend_from_parsed", "evaluate", "from_directory", "parse_directory", "parse_raw"]
