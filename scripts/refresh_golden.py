@@ -1,9 +1,12 @@
-"""Rewrite tests/golden/ from a fresh render of examples/production.yaml.
+"""Rewrite every generated artefact from a fresh render of examples/production.yaml.
 
-Run from anywhere: `.venv/bin/python scripts/refresh_golden.py`. It renders with
-the source of the checkout it lives in, replaces tests/golden/<module>/ wholesale
-(files the render no longer writes are removed) and lists what changed.
-Review the resulting `git diff tests/golden` like any other change.
+Run from anywhere: `.venv/bin/python scripts/refresh_golden.py`. With the source of
+the checkout it lives in, it
+- replaces tests/golden/<module>/ wholesale (files the render no longer writes are
+  removed), and
+- rewrites the README's feature table (between its BEGIN/END markers) from the
+  requirement catalogue and the render (`kubeprod.explain.feature_table`),
+and lists what changed. Review `git diff tests/golden README.md` like any other change.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from kubeprod.explain import README, refresh_readme  # noqa: E402
 from kubeprod.render.golden import MODULES, render_tree, tree_files  # noqa: E402
 
 GOLDEN = REPO / "tests" / "golden"
@@ -40,6 +44,7 @@ def main() -> int:
     for name in changed:
         print(f"updated tests/golden/{name}")
     print(f"tests/golden: {len(changed)} file(s) changed")
+    print(f"README.md feature table: {'updated' if refresh_readme(README) else 'unchanged'}")
     return 0
 
 

@@ -93,6 +93,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kubeprod.explain import run_explain
+
+    return run_explain(args)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from kubeprod.policy.gate import run_check
 
@@ -177,6 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_check_arguments(p)
 
+    p = add("explain", cmd_explain, "a requirement's evidence: rendered file:line, rules, tests")
+    p.add_argument("args", nargs="+", metavar="[ID] SPEC", help="a requirement ID and the spec")
+    p.add_argument("--all", action="store_true", help="every requirement (the audit matrix)")
+    p.add_argument("--cloud", choices=CLOUD_CHOICES, help="one cloud (default: the spec's)")
+    p.add_argument(
+        "--format", choices=("text", "markdown", "json"), help="default text; --all: markdown"
+    )
+    p.add_argument("--out", help="write to this file instead of standard output")
+
     for name, func, help_ in (
         ("bootstrap", cmd_bootstrap, "create the remote state backend (its own small module)"),
         ("plan", cmd_plan, "render, init and plan; report what would change"),
@@ -200,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "explain" and not extra[0].startswith("-"):
+        args.args += extra  # `explain ID --cloud C SPEC`: argparse stops at the option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from kubeprod.errors import KubeprodError
 
     try:
