@@ -32,10 +32,34 @@ REQUIRED_APIS = (
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
+    "containerscanning.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
 )
+# SEC-7: Cloud Audit Logs (admin and data access) for the services whose resources this
+# module owns, not `allServices`: that config is authoritative for every service of the
+# project (it overwrites exemptions set elsewhere) and data-access logs of every service are
+# costly. storage: the state bucket's reads and writes (docs/gcp.md, CKV_GCP_62).
+AUDITED_SERVICES = (
+    "cloudkms.googleapis.com",
+    "container.googleapis.com",
+    "storage.googleapis.com",
+)
+AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
+# Google service agents created with google_project_service_identity (google-beta): a
+# hand-built service-<number>@... member may not exist yet in a new project.
+SERVICE_IDENTITIES = {"gke": "container.googleapis.com", "pubsub": "pubsub.googleapis.com"}
+# Cluster notifications GKE publishes to Pub/Sub (NotificationConfig.EventType).
+NOTIFICATION_EVENTS = ("UPGRADE_AVAILABLE_EVENT", "UPGRADE_EVENT", "SECURITY_BULLETIN_EVENT")
+NOTIFICATION_RETENTION = "604800s"  # 7 days on the topic
+# GKE IAM role of the spec's cluster admins (access.gcp_admin_members): full control of the
+# project's clusters and every Kubernetes object in them (docs/gcp.md, "Cluster admins").
+CLUSTER_ADMIN_ROLE = "roles/container.admin"
+# Ports the control plane uses to reach admission webhooks on the nodes of a cluster with a
+# peered control plane (terraform-google-kubernetes-engine modules/private-cluster/firewall.tf).
+WEBHOOK_PORTS = ("8443", "9443", "15017")
 # Least privilege for nodes: GKE's purpose-built node role, plus pulling images.
 NODE_ROLES = (
     "roles/artifactregistry.reader",
@@ -195,6 +219,9 @@ class GcpRenderer:
             "kms.tf": self.kms(env),
             "gke.tf": self.gke(env),
             "nodes.tf": self.nodes(env),
+            "access.tf": self.access(env),
+            "binauthz.tf": self.binauthz(env),
+            "notifications.tf": self.notifications(env),
             "monitoring.tf": self.monitoring(env),
             "outputs.tf": self.outputs(env),
         }
@@ -213,6 +240,12 @@ class GcpRenderer:
                 required_providers=B(
                     "required_providers",
                     google={"source": "hashicorp/google", "version": PROVIDER_CONSTRAINT},
+                    **{
+                        "google-beta": {
+                            "source": "hashicorp/google-beta",
+                            "version": PROVIDER_CONSTRAINT,
+                        }
+                    },
                 ),
                 backend=B("backend", "gcs", bucket=state_bucket(env), prefix=f"{env.name}/gcp"),
             ),
@@ -221,12 +254,15 @@ class GcpRenderer:
     def providers(self, env: Environment) -> list[Block | Comment]:
         gcp = gcp_of(env)
         return [
-            B(
-                "provider",
-                "google",
-                project=gcp.project,
-                region=gcp.region,
-                default_labels=labels_of(env),
+            *(
+                B(
+                    "provider",
+                    provider,
+                    project=gcp.project,
+                    region=gcp.region,
+                    default_labels=labels_of(env),
+                )
+                for provider in ("google", "google-beta")
             ),
             D("google_project", "this", project_id=gcp.project),
             B(
@@ -235,10 +271,6 @@ class GcpRenderer:
                 project=gcp.project,
                 region=gcp.region,
                 zones=list(gcp.zones),
-                gke_service_agent=interp(
-                    f"serviceAccount:service-${{{PROJECT_NUMBER}}}"
-                    "@container-engine-robot.iam.gserviceaccount.com"
-                ),
                 compute_service_agent=interp(
                     f"serviceAccount:service-${{{PROJECT_NUMBER}}}"
                     "@compute-system.iam.gserviceaccount.com"
@@ -260,18 +292,48 @@ class GcpRenderer:
                 disable_on_destroy=False,
             ),
             Comment(
-                "SEC-7: Cloud Audit Logs for every service, admin and data access, no\n"
-                "exempted members. GKE's own Kubernetes audit log is the APISERVER component."
+                "SEC-7: Cloud Audit Logs, admin and data access, no exempted members, for the\n"
+                "services this module owns (not allServices: that config is authoritative for\n"
+                "every service and data-access logs of all of them are costly). GKE's own\n"
+                "Kubernetes audit log is the APISERVER component."
             ),
             R(
                 "google_project_iam_audit_config",
-                "all",
+                "this",
+                for_each=E("toset(" + _list(AUDITED_SERVICES) + ")"),
                 project=E("local.project"),
-                service="allServices",
-                audit_log_config=[
-                    B("audit_log_config", log_type=t)
-                    for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
-                ],
+                service=E("each.value"),
+                audit_log_config=[B("audit_log_config", log_type=t) for t in AUDIT_LOG_TYPES],
+            ),
+            Comment(
+                "Google service agents, created rather than assumed: in a new project the GKE\n"
+                "and Pub/Sub agents may not exist until their API first needs them, and a key\n"
+                "grant to a missing member fails (google-beta: google_project_service_identity)."
+            ),
+            *(
+                R(
+                    "google_project_service_identity",
+                    label,
+                    provider=E("google-beta"),
+                    project=E("local.project"),
+                    service=service,
+                    depends_on=E("[google_project_service.this]"),
+                )
+                for label, service in SERVICE_IDENTITIES.items()
+            ),
+            Comment(
+                f"K8S-7 / SEC-7: the _Default log bucket keeps {env.logging.retention_days} days "
+                "(logging.retention_days),\nnot Cloud Logging's default 30. Days beyond 30 are "
+                "billed as log storage."
+            ),
+            R(
+                "google_logging_project_bucket_config",
+                "default",
+                project=E("local.project"),
+                location="global",
+                bucket_id="_Default",
+                retention_days=env.logging.retention_days,
+                depends_on=E("[google_project_service.this]"),
             ),
         ]
 
@@ -367,6 +429,24 @@ class GcpRenderer:
                 log_config=B("log_config", metadata="INCLUDE_ALL_METADATA"),
             ),
             Comment(
+                "K8S-4: the control plane reaches nodes on 443 and 10250 only (GKE's own rule).\n"
+                "Admission webhooks listen elsewhere (cert-manager, Gatekeeper 8443, kubebuilder\n"
+                "9443, Istio 15017): allow those from the peered control-plane range, as\n"
+                "terraform-google-kubernetes-engine modules/private-cluster/firewall.tf does."
+            ),
+            R(
+                "google_compute_firewall",
+                "control_plane_webhooks",
+                name=interp("${local.name}-control-plane-webhooks"),
+                network=E("google_compute_network.this.id"),
+                direction="INGRESS",
+                priority=1000,
+                source_ranges=[gcp.master_ipv4_cidr_block],
+                target_service_accounts=[E("google_service_account.nodes.email")],
+                allow=B("allow", protocol="tcp", ports=list(WEBHOOK_PORTS)),
+                log_config=B("log_config", metadata="INCLUDE_ALL_METADATA"),
+            ),
+            Comment(
                 "CHR-5 / NET-4: Cloud NAT is a regional, software-defined service with no\n"
                 "zonal gateway to lose: one NAT serves all three zones and survives a zone\n"
                 f"outage (docs/gcp.md). {nat_ips} static addresses hold every node at peak with\n"
@@ -429,10 +509,19 @@ class GcpRenderer:
             ),
             crypto_key("secrets", "gke-secrets", env),
             crypto_key("disks", "gke-boot-disks", env),
+            crypto_key("notifications", "gke-notifications", env),
             Comment("The GKE service agent envelope-encrypts Kubernetes secrets (SEC-8)."),
-            kms_binding("gke_secrets", "secrets", E("local.gke_service_agent")),
+            kms_binding(
+                "gke_secrets", "secrets", E("google_project_service_identity.gke.member")
+            ),
             Comment("The Compute Engine service agent encrypts node boot disks (SEC-3)."),
             kms_binding("compute_disks", "disks", E("local.compute_service_agent")),
+            Comment("The Pub/Sub service agent encrypts the cluster-notification topic (SEC-3)."),
+            kms_binding(
+                "pubsub_notifications",
+                "notifications",
+                E("google_project_service_identity.pubsub.member"),
+            ),
         ]
 
     # -- cluster ------------------------------------------------------------------------
@@ -490,7 +579,8 @@ class GcpRenderer:
             resource_labels=labels_of(env),
             depends_on=E(
                 "[google_kms_crypto_key_iam_member.gke_secrets, "
-                "google_kms_crypto_key_iam_member.compute_disks]"
+                "google_kms_crypto_key_iam_member.compute_disks, "
+                "google_binary_authorization_policy.this]"
             ),
         )
         cluster.add(
@@ -551,9 +641,35 @@ class GcpRenderer:
                 key_name=E("google_kms_crypto_key.secrets.id"),
             ),
             B("workload_identity_config", workload_pool=interp("${local.project}.svc.id.goog")),
-            Comment("SEC-6: only images the project's Binary Authorization policy admits run."),
+            Comment(
+                "SEC-6: only images the project's Binary Authorization policy (binauthz.tf)\n"
+                "admits run."
+            ),
             B("binary_authorization", evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"),
-            B("security_posture_config", mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"),
+            Comment(
+                "Configuration auditing on. GKE's workload vulnerability scanning is withdrawn\n"
+                "(VULNERABILITY_BASIC can no longer be enabled; VULNERABILITY_ENTERPRISE is\n"
+                "deprecated): images are scanned by Artifact Analysis in Artifact Registry."
+            ),
+            B(
+                "security_posture_config",
+                mode="BASIC",
+                vulnerability_mode="VULNERABILITY_DISABLED",
+            ),
+            Comment(
+                "CHG-5: upgrade, available-upgrade and security-bulletin events go to a Pub/Sub\n"
+                "topic (notifications.tf); GKE also logs them, and a log-based alert sends them\n"
+                "to the alert channels."
+            ),
+            B(
+                "notification_config",
+                pubsub=B(
+                    "pubsub",
+                    enabled=True,
+                    topic=E("google_pubsub_topic.gke_notifications.id"),
+                    filter=B("filter", event_type=list(NOTIFICATION_EVENTS)),
+                ),
+            ),
         )
         if gcp.rbac_security_group:
             cluster.add(B("authenticator_groups_config", security_group=gcp.rbac_security_group))
@@ -701,13 +817,139 @@ class GcpRenderer:
             ),
         ]
 
+    # -- access, image policy, notifications --------------------------------------------
+
+    def access(self, env: Environment) -> list[Block | Comment]:
+        members = list(env.access.gcp_admin_members)
+        if not members:
+            return [
+                Comment(
+                    "No access.gcp_admin_members in the spec: nobody is granted cluster admin,\n"
+                    "and the policy gate fails this configuration."
+                )
+            ]
+        return [
+            Comment(
+                f"Cluster admins (access.gcp_admin_members): {CLUSTER_ADMIN_ROLE} on the project.\n"
+                "GKE IAM has no per-cluster binding; the project holds this environment only\n"
+                "(docs/gcp.md, Cluster admins)."
+            ),
+            R(
+                "google_project_iam_member",
+                "cluster_admins",
+                for_each=E("toset(" + _list(members) + ")"),
+                project=E("local.project"),
+                role=CLUSTER_ADMIN_ROLE,
+                member=E("each.value"),
+            ),
+        ]
+
+    def binauthz(self, env: Environment) -> list[Block | Comment]:
+        gcp = gcp_of(env)
+        patterns = [f"{gcp.region}-docker.pkg.dev/{gcp.project}/**", *gcp.image_allowlist]
+        return [
+            Comment(
+                "SEC-6: the project's Binary Authorization policy, which the cluster enforces\n"
+                "(PROJECT_SINGLETON_POLICY_ENFORCE). Images from the project's Artifact\n"
+                "Registry and clouds.gcp.image_allowlist are admitted, Google-maintained GKE\n"
+                "system images through the global policy; anything else is denied and logged."
+            ),
+            R(
+                "google_binary_authorization_policy",
+                "this",
+                project=E("local.project"),
+                description=f"kubeprod {env.name}: admitted image sources",
+                global_policy_evaluation_mode="ENABLE",
+                admission_whitelist_patterns=[
+                    B("admission_whitelist_patterns", name_pattern=pattern)
+                    for pattern in patterns
+                ],
+                default_admission_rule=B(
+                    "default_admission_rule",
+                    evaluation_mode="ALWAYS_DENY",
+                    enforcement_mode="ENFORCED_BLOCK_AND_AUDIT_LOG",
+                ),
+                depends_on=E("[google_project_service.this]"),
+            ),
+        ]
+
+    def notifications(self, env: Environment) -> list[Block | Comment]:
+        gcp = gcp_of(env)
+        log = f"projects/{gcp.project}/logs/container.googleapis.com%2Fnotifications"
+        return [
+            Comment(
+                "CHG-5: GKE cluster notifications (upgrade available, upgrade started and\n"
+                "finished, security bulletins) on a CMEK topic kept 7 days, for any subscriber\n"
+                "(a forwarder, gcloud pubsub). The team's channels get them from the alert\n"
+                "policy below: no webhook URL is written into these files."
+            ),
+            R(
+                "google_pubsub_topic",
+                "gke_notifications",
+                name=interp("${local.name}-gke-notifications"),
+                kms_key_name=E("google_kms_crypto_key.notifications.id"),
+                message_retention_duration=NOTIFICATION_RETENTION,
+                labels=labels_of(env),
+                depends_on=E("[google_kms_crypto_key_iam_member.pubsub_notifications]"),
+            ),
+            Comment(
+                "GKE writes the same notifications to Cloud Logging; this log-based alert\n"
+                "sends each to the alert channels of monitoring.alert_targets."
+            ),
+            R(
+                "google_monitoring_alert_policy",
+                "gke_notifications",
+                display_name=interp("${local.name}: GKE cluster notification"),
+                combiner="OR",
+                severity="WARNING",
+                notification_channels=self.channel_list(env),
+                user_labels=labels_of(env),
+                conditions=B(
+                    "conditions",
+                    display_name="GKE upgrade or security bulletin",
+                    condition_matched_log=B(
+                        "condition_matched_log",
+                        filter=(
+                            f'logName = "{log}" AND resource.type = "gke_cluster" AND '
+                            f'resource.labels.cluster_name = "{env.name}"'
+                        ),
+                    ),
+                ),
+                alert_strategy=B(
+                    "alert_strategy",
+                    auto_close="604800s",
+                    notification_rate_limit=B("notification_rate_limit", period="300s"),
+                ),
+                documentation=B(
+                    "documentation",
+                    mime_type="text/markdown",
+                    content=(
+                        f"GKE published a cluster notification for {env.name}: an upgrade is "
+                        "available or running, or a security bulletin applies. Read the log "
+                        "entry; plan the upgrade through kubeprod's change process."
+                    ),
+                ),
+                depends_on=E("[google_container_cluster.this]"),
+            ),
+        ]
+
     # -- monitoring ---------------------------------------------------------------------
+
+    def channel_list(self, env: Environment) -> Expr | None:
+        """The notification channels of monitoring.alert_targets, as a list expression."""
+        labels = []
+        for index, target in enumerate(env.monitoring.alert_targets):
+            if target.email:
+                labels.append(f"email_{index}")
+            if target.webhook_env:
+                labels.append(f"webhook_{index}")
+        refs = [f"google_monitoring_notification_channel.{label}.id" for label in labels]
+        return E("[" + ", ".join(refs) + "]") if refs else None
 
     def monitoring(self, env: Environment) -> list[Block | Comment]:
         blocks: list[Block | Comment] = [
             Comment("CHR-7: alert policies notify the spec's alert targets."),
         ]
-        channels: list[str] = []
         for index, target in enumerate(env.monitoring.alert_targets):
             if target.email:
                 label = f"email_{index}"
@@ -721,7 +963,6 @@ class GcpRenderer:
                         force_delete=False,
                     )
                 )
-                channels.append(f"google_monitoring_notification_channel.{label}.id")
             if target.webhook_env:
                 label = f"webhook_{index}"
                 var = f"alert_webhook_url_{index}"
@@ -746,9 +987,8 @@ class GcpRenderer:
                         force_delete=False,
                     ),
                 ]
-                channels.append(f"google_monitoring_notification_channel.{label}.id")
-        channel_list = E("[" + ", ".join(channels) + "]") if channels else None
-        if not channels:
+        channel_list = self.channel_list(env)
+        if channel_list is None:
             blocks.append(
                 Comment("No alert_targets in the spec: the policies alert in the console only.")
             )

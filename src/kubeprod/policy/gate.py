@@ -74,6 +74,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-public-prefix", type=int, default=24, help="SEC-2 (default 24)")
     p.add_argument("--min-zones", type=int, default=3, help="CHR-3/5, NET-2..5 (default 3)")
     p.add_argument("--kubernetes-version", help="K8S-1 version (default kubeprod's N-1)")
+    p.add_argument(
+        "--log-retention-days", type=int, default=365, help="K8S-7 log retention (default 365)"
+    )
     p.add_argument("--strict", action="store_true", help="unknown and not-judged fail too")
 
 
@@ -91,6 +94,7 @@ def run_check(args: argparse.Namespace) -> int:
         max_public_prefix=args.max_public_prefix,
         min_zones=args.min_zones,
         kubernetes_version=args.kubernetes_version,
+        log_retention_days=args.log_retention_days,
         strict=args.strict,
     )
     target = Path(args.target)

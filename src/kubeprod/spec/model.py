@@ -129,6 +129,11 @@ class GcpCloud(Strict):
     state_bucket: str | None = Field(
         default=None, description="DR-2: GCS state bucket; defaults to <project>-<name>-tfstate"
     )
+    image_allowlist: list[str] = Field(
+        default=[],
+        description="SEC-6: Binary Authorization admits images matching these patterns (e.g. "
+        "quay.io/jetstack/**), besides the project's Artifact Registry and GKE system images",
+    )
 
 
 class Clouds(Strict):

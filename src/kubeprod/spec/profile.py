@@ -473,6 +473,28 @@ def _per_node(instance_type: str, max_pods: int | None, mode: str) -> int | None
 
 
 @rule
+def gke_channel_offers_version(env: Environment) -> Iterator[Violation]:
+    """K8S-1 on GCP: `min_master_version` must be a version the release channel offers.
+
+    GKE release channels docs: a cluster enrolled in a channel runs the versions that
+    channel makes available (`get-server-config` channels[].validVersions); the minors per
+    channel, dated, are `versions.GKE_CHANNEL_MINORS`.
+    """
+    if env.clouds.gcp is None:
+        return
+    channel, version = env.kubernetes.release_channel, env.kubernetes.version
+    if not versions.gke_channel_offers(channel, version):
+        offered = ", ".join(versions.GKE_CHANNEL_MINORS.get(channel, ()))
+        yield Violation(
+            ("kubernetes", "version"),
+            "K8S-1",
+            f"GKE's {channel} channel does not offer {version} (it offers {offered}, "
+            f"as of {versions.AS_OF}), so the cluster could not be created at that version",
+            f"use a version the {channel} channel offers, or another kubernetes.release_channel",
+        )
+
+
+@rule
 def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     """NET-6 on GCP: secondary ranges and the node subnet hold the pools at max + surge."""
     if env.clouds.gcp is None:

@@ -233,6 +233,16 @@ def _provider_index(schema: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {key.rsplit("/", 1)[-1]: value for key, value in schema["provider_schemas"].items()}
 
 
+def _provider_meta(body: Mapping[str, Any], providers: Mapping[str, Any]) -> str | None:
+    """The provider a `provider = google-beta` (or `google-beta.alias`) meta-argument names,
+    when the schema file has it: such a resource is checked against that provider."""
+    raw = body.get("provider") if isinstance(body, Mapping) else None
+    if not isinstance(raw, str):
+        return None
+    name = raw.strip().removeprefix("${").removesuffix("}").split(".", 1)[0]
+    return name if name in providers else None
+
+
 def _line_of(text: str, kind: str, type_: str, name: str) -> int:
     match = re.search(rf'^\s*{kind}\s+"{re.escape(type_)}"\s+"{re.escape(name)}"', text, re.M)
     return text.count("\n", 0, match.start()) + 1 if match else 0
@@ -248,8 +258,9 @@ def validate_parsed(
 
     `provider` ('azurerm' or 'registry.terraform.io/hashicorp/azurerm') pins the
     provider; otherwise it is taken from each type's prefix ('azurerm_subnet').
-    Types of providers not in the schema file are reported, except terraform's
-    built-in ones. `texts` (file name -> source) only adds line numbers.
+    A `provider = google-beta` meta-argument checks that resource against the google-beta
+    provider when the schema file holds it. Types of providers not in the schema file are
+    reported, except terraform's built-in ones. `texts` (file name -> source) only adds line numbers.
     """
     if not isinstance(schema, Mapping):
         schema = load_schema(schema)
@@ -279,7 +290,7 @@ def validate_parsed(
                         if type_.startswith(BUILTIN_PREFIXES):
                             continue
                         prefix = type_.split("_", 1)[0]
-                        chosen = pinned or prefix
+                        chosen = pinned or _provider_meta(body, providers) or prefix
                         if chosen not in providers or (pinned and prefix != pinned):
                             checker.report(
                                 "",

@@ -31,6 +31,7 @@ class Options:
     scale_down_min_minutes: int = 10  # CHR-6: scale-down delays at least this
     scale_down_max_threshold: float = 0.5  # CHR-6: utilisation threshold at most this
     kubernetes_version: str | None = None  # K8S-1: None means kubeprod's N-1
+    log_retention_days: int = 365  # K8S-7: the spec's default logging.retention_days
     strict: bool = False  # unknown / not-judged findings fail the gate too
 
 

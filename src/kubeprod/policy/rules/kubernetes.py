@@ -9,6 +9,7 @@ from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS
 from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules import gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
     aws_node_groups,
@@ -56,7 +57,8 @@ class VersionNMinusOne(Rule):
         "aws": "aws_eks_cluster version = N-1 (option --kubernetes-version); upgrade_policy "
         'support_type = "STANDARD"',
         "azure": 'kubernetes_version = N-1; automatic_upgrade_channel "patch" or "stable"',
-        "gcp": 'release_channel "STABLE" or "REGULAR" and min_master_version = N-1',
+        "gcp": 'release_channel "STABLE" or "REGULAR" and min_master_version = N-1, a '
+        "version the channel offers (GKE release channels docs; versions.GKE_CHANNEL_MINORS)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -85,6 +87,7 @@ class VersionNMinusOne(Rule):
                 c, "release_channel.0.channel", lambda v: v in ("STABLE", "REGULAR"), '"STABLE"'
             )
             ctx.check(c, "min_master_version", _is_version(want), f'"{want}"')
+        gke.channel_offers_version(ctx, _versions())
 
 
 def _sum(values: list[Any]) -> Any:
@@ -242,7 +245,9 @@ class PrivateEndpoint(Rule):
         "azure": "api_server_access_profile virtual_network_integration_enabled = true (or "
         "private_cluster_enabled)",
         "gcp": "private_cluster_config present with master_ipv4_cidr_block or "
-        "private_endpoint_subnetwork (the private endpoint)",
+        "private_endpoint_subnetwork (the private endpoint); with a peered control plane, "
+        "a firewall rule from it for webhooks on tcp 8443, 9443, 15017 "
+        "(terraform-google-kubernetes-engine modules/private-cluster/firewall.tf)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -278,6 +283,7 @@ class PrivateEndpoint(Rule):
                     "private_cluster_config",
                     "a private_cluster_config block with master_ipv4_cidr_block",
                 )
+        gke.webhook_firewall(ctx)
 
 
 def endpoint_ranges(ctx: Ctx) -> list[tuple[Resource, str, Any, bool | Any]]:
@@ -326,7 +332,8 @@ class RestrictedPublicEndpoint(Rule):
         "0.0.0.0/0",
         "azure": "api_server_access_profile authorized_ip_ranges non-empty, without 0.0.0.0/0",
         "gcp": "enable_private_endpoint = false and master_authorized_networks_config "
-        "cidr_blocks non-empty, without 0.0.0.0/0",
+        "cidr_blocks non-empty, without 0.0.0.0/0; someone holds a GKE admin role "
+        "(google_project_iam_member roles/container.admin), or the endpoint admits nobody",
     }
 
     def _judge(self, ctx: Ctx) -> None:
@@ -360,7 +367,11 @@ class RestrictedPublicEndpoint(Rule):
             else:
                 ctx.ok(c, f"{attr} = {ranges}", attr)
 
-    aws = azure = gcp = _judge
+    aws = azure = _judge
+
+    def gcp(self, ctx: Ctx) -> None:
+        self._judge(ctx)
+        gke.cluster_admins(ctx)
 
 
 @rule
@@ -477,7 +488,9 @@ class ControlPlaneLogging(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": f"aws_eks_cluster enabled_cluster_log_types has {', '.join(EKS_LOG_TYPES)}",
         "azure": f"a diagnostic setting on the cluster with {', '.join(AKS_LOG_CATEGORIES)}",
-        "gcp": f"logging_config enable_components has {', '.join(GKE_LOGGING_COMPONENTS)}",
+        "gcp": f"logging_config enable_components has {', '.join(GKE_LOGGING_COMPONENTS)}; "
+        "the _Default log bucket keeps logs --log-retention-days "
+        "(google_logging_project_bucket_config)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -511,6 +524,7 @@ class ControlPlaneLogging(Rule):
                 c.get("logging_config.0.enable_components"),
                 GKE_LOGGING_COMPONENTS,
             )
+        gke.log_bucket_retention(ctx)
 
 
 _ = cidrs

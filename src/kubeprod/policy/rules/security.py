@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
 from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules import gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import azure_pools
@@ -218,7 +219,8 @@ class SecurityPatching(Rule):
         'ami_type (not "CUSTOM": custom AMIs are not patched by EKS)',
         "azure": 'node_os_upgrade_channel "NodeImage" or "SecurityPatch"; an '
         "automatic_upgrade_channel other than none",
-        "gcp": "node pools management auto_upgrade = true; a release channel",
+        "gcp": "node pools management auto_upgrade = true; a release channel; no withdrawn "
+        "security_posture_config vulnerability_mode (GKE API reference)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -264,6 +266,7 @@ class SecurityPatching(Rule):
             ctx.check(
                 c, "release_channel.0.channel", lambda v: v not in (None, "UNSPECIFIED"), '"STABLE"'
             )
+        gke.vulnerability_mode(ctx)
 
 
 @rule
@@ -368,13 +371,16 @@ class PodSecurity(Rule):
         "not judged when namespaces are managed outside Terraform",
         "azure": "azure_policy_enabled = true and an azurerm_resource_policy_assignment of "
         "the pod security restricted initiative (plus namespace labels, as on AWS)",
-        "gcp": "namespace labels, as on AWS",
+        "gcp": "namespace labels, as on AWS; binary_authorization enforces a rendered "
+        "google_binary_authorization_policy that is not ALWAYS_ALLOW",
     }
 
     def aws(self, ctx: Ctx) -> None:
         _namespaces(ctx)
 
-    gcp = aws
+    def gcp(self, ctx: Ctx) -> None:
+        _namespaces(ctx)  # first: it is not judged when nothing else was found yet
+        gke.binary_authorization_policy(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
@@ -407,7 +413,8 @@ class AuditLogging(Rule):
         "aws": '"audit" in aws_eks_cluster enabled_cluster_log_types',
         "azure": "a diagnostic setting on the cluster with kube-audit-admin or kube-audit",
         "gcp": "APISERVER in logging_config enable_components (Cloud Audit Logs record the "
-        "API itself)",
+        "API itself); google_project_iam_audit_config for container.googleapis.com, never "
+        "allServices (provider docs: authoritative, costly)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -447,6 +454,7 @@ class AuditLogging(Rule):
                 lambda v: isinstance(v, list) and "APISERVER" in v,
                 'include "APISERVER"',
             )
+        gke.audit_config_scope(ctx)
 
 
 @rule
@@ -459,7 +467,9 @@ class SecretsKms(Rule):
         "aws": 'encryption_config resources include "secrets" with provider key_arn; every '
         "aws_kms_key enable_key_rotation = true",
         "azure": "key_management_service key_vault_key_id set",
-        "gcp": 'database_encryption state = "ENCRYPTED" with key_name',
+        "gcp": 'database_encryption state = "ENCRYPTED" with key_name; the GKE service '
+        "agent created with google_project_service_identity (reference module "
+        "examples/confidential_safer_cluster/kms.tf)",
     }
 
     def aws(self, ctx: Ctx) -> None:
@@ -513,6 +523,7 @@ class SecretsKms(Rule):
                     "database_encryption.0.key_name",
                     "google_kms_crypto_key.secrets.id",
                 )
+        gke.service_agent_identity(ctx)
 
 
 @rule
