@@ -22,14 +22,14 @@ from kubeprod.clouds.gcp import (
     bootstrap_files,
     state_bucket,
 )
-from kubeprod.clouds.gcp_schema import DATA_SOURCES, RESOURCES, supplemented_schema
+from kubeprod.clouds.gcp_schema import BETA_KEY, PROVIDER_KEY, later_types, supplemented_schema
 from kubeprod.errors import InputError, SpecInvalid
 from kubeprod.render import render_module, render_to
 from kubeprod.render.output import render_texts, write_module
 from kubeprod.spec import load_spec
 from kubeprod.spec.model import Environment
 from kubeprod.spec.profile import gke_addresses_fit
-from kubeprod.terraform.schema_check import SCHEMA_DIR, load_schema, parse_module, validate_parsed
+from kubeprod.terraform.schema_check import SCHEMA_DIR, parse_module, validate_parsed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "production.yaml"
@@ -155,6 +155,9 @@ def test_files_by_concern(module_dir: Path) -> None:
             "kms.tf",
             "gke.tf",
             "nodes.tf",
+            "access.tf",
+            "binauthz.tf",
+            "notifications.tf",
             "monitoring.tf",
             "outputs.tf",
         ]
@@ -166,6 +169,10 @@ def test_dr2_versions_provider_and_gcs_backend(parsed: Parsed, env: Environment)
     google = terraform["required_providers"][0]["google"]
     assert google["source"] == "hashicorp/google"
     assert google["version"].startswith("~> 6.")
+    beta = terraform["required_providers"][0]["google-beta"]
+    assert beta == {"source": "hashicorp/google-beta", "version": google["version"]}
+    providers = [next(iter(_strip(p))) for p in parsed["providers.tf"]["provider"]]
+    assert providers == ["google", "google-beta"]
     backend = terraform["backend"][0]["gcs"]
     assert backend["bucket"] == state_bucket(env)
     assert backend["prefix"] == "production/gcp"
@@ -201,11 +208,38 @@ def test_schema_valid(module_dir: Path, bootstrap_dir: Path, schema: Path) -> No
         assert problems == [], "\n".join(map(str, problems))
 
 
-def test_schema_supplement_only_adds_missing_types() -> None:
-    """When the shared subset gains these types, drop them from gcp_schema."""
-    provider = load_schema(GOOGLE_6)["provider_schemas"]["registry.terraform.io/hashicorp/google"]
-    assert not set(RESOURCES) & set(provider["resource_schemas"])
-    assert not set(DATA_SOURCES) & set(provider["data_source_schemas"])
+def test_schema_google6_has_every_type_and_beta_is_added(parsed: Parsed) -> None:
+    """Every google type the module uses is in the 6.50 subset itself; the google-beta one
+    (google_project_service_identity) is checked against google-beta 6.50."""
+    assert later_types(GOOGLE_6) == {"resource_schemas": set(), "data_source_schemas": set()}
+    schema = supplemented_schema(GOOGLE_6)
+    beta = schema["provider_schemas"][BETA_KEY]["resource_schemas"]
+    assert "google_project_service_identity" in beta
+    assert (
+        "google_project_service_identity"
+        not in (schema["provider_schemas"][PROVIDER_KEY]["resource_schemas"])
+    )
+    identities = resources(parsed, "google_project_service_identity")
+    assert identities
+    assert all(i["provider"].strip("${}") == "google-beta" for i in identities.values())
+
+
+def test_schema_beta_resource_is_validated_against_beta(module_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(module_dir, broken)
+    project = (broken / "project.tf").read_text()
+    project = project.replace('service    = "container.googleapis.com"', 'servise = "x"', 1)
+    (broken / "project.tf").write_text(project)
+    problems = validate_parsed(parse_module(broken)[0], supplemented_schema(GOOGLE_6))
+    text = "\n".join(map(str, problems))
+    assert "google_project_service_identity.gke" in text and "servise" in text
+    # without the provider meta-argument, the google provider has no such type
+    project = project.replace("provider   = google-beta\n", "", 1)
+    (broken / "project.tf").write_text(project)
+    problems = validate_parsed(parse_module(broken)[0], supplemented_schema(GOOGLE_6))
+    assert any(
+        "unknown resource type 'google_project_service_identity'" in str(p) for p in problems
+    )
 
 
 def test_schema_catches_broken_gcp_module(module_dir: Path, tmp_path: Path) -> None:
@@ -387,7 +421,11 @@ def test_sec8_database_encryption_kms(parsed: Parsed) -> None:
     assert int(key["rotation_period"].rstrip("s")) <= 90 * 86400
     binding = one(parsed, "google_kms_crypto_key_iam_member", "gke_secrets")
     assert binding["crypto_key_id"] == "${google_kms_crypto_key.secrets.id}"
-    assert "container-engine-robot" in locals_of(parsed)["gke_service_agent"]
+    # item 2: the service agent is created (google-beta), not a hand-built member string
+    assert binding["member"] == "${google_project_service_identity.gke.member}"
+    identity = one(parsed, "google_project_service_identity", "gke")
+    assert identity["service"] == "container.googleapis.com"
+    assert "gke_service_agent" not in locals_of(parsed)
     assert "google_kms_crypto_key_iam_member.gke_secrets" in str(cluster(parsed)["depends_on"])
 
 
@@ -411,8 +449,12 @@ def test_k8s7_sec7_logging_components_and_audit_logs(parsed: Parsed) -> None:
         "WORKLOADS",
     }
     assert tuple(components) == LOGGING_COMPONENTS
-    audit = one(parsed, "google_project_iam_audit_config", "all")
-    assert audit["service"] == "allServices"
+    audit = one(parsed, "google_project_iam_audit_config")
+    assert audit["for_each"] == (
+        '${toset(["cloudkms.googleapis.com", "container.googleapis.com", '
+        '"storage.googleapis.com"])}'
+    )
+    assert audit["service"] == "${each.value}"
     types = {c["log_type"] for c in audit["audit_log_config"]}
     assert types == {"ADMIN_READ", "DATA_READ", "DATA_WRITE"}
     assert all("exempted_members" not in c for c in audit["audit_log_config"])
@@ -631,3 +673,148 @@ def test_dr2_bootstrap_state_bucket(bootstrap_dir: Path, env: Environment) -> No
     key = one(parsed, "google_kms_crypto_key", "state")
     assert key["rotation_period"] == KEY_ROTATION_PERIOD
     assert "backend" not in _strip(parsed["versions.tf"]["terraform"][0])
+
+
+# -- cloud review (issue 10, GCP items 1-8) -------------------------------------------------
+
+
+def test_item1_no_withdrawn_vulnerability_mode(parsed: Parsed) -> None:
+    posture = nested(cluster(parsed), "security_posture_config")
+    assert posture == {"mode": "BASIC", "vulnerability_mode": "VULNERABILITY_DISABLED"}
+    apis = one(parsed, "google_project_service")["for_each"]
+    assert "containerscanning.googleapis.com" in apis  # Artifact Analysis scans the images
+
+
+def test_item3_default_log_bucket_keeps_spec_retention(tmp_path: Path) -> None:
+    spec = spec_with(tmp_path, lambda d: d["logging"].update(retention_days=400))
+    bucket = one(
+        render_dir(load_spec(spec), tmp_path / "out"),
+        "google_logging_project_bucket_config",
+        "default",
+    )
+    assert bucket["bucket_id"] == "_Default"
+    assert bucket["location"] == "global"
+    assert bucket["retention_days"] == 400
+
+
+def test_item4_binary_authorization_policy_rendered(parsed: Parsed, tmp_path: Path) -> None:
+    assert nested(cluster(parsed), "binary_authorization")["evaluation_mode"] == (
+        "PROJECT_SINGLETON_POLICY_ENFORCE"
+    )
+    policy = one(parsed, "google_binary_authorization_policy")
+    assert nested(policy, "default_admission_rule") == {
+        "evaluation_mode": "ALWAYS_DENY",
+        "enforcement_mode": "ENFORCED_BLOCK_AND_AUDIT_LOG",
+    }
+    assert policy["global_policy_evaluation_mode"] == "ENABLE"
+    patterns = [p["name_pattern"] for p in policy["admission_whitelist_patterns"]]
+    assert patterns == ["europe-west1-docker.pkg.dev/my-gcp-project/**"]
+    spec = spec_with(
+        tmp_path, lambda d: d["clouds"]["gcp"].update(image_allowlist=["quay.io/jetstack/**"])
+    )
+    policy = one(
+        render_dir(load_spec(spec), tmp_path / "out"), "google_binary_authorization_policy"
+    )
+    assert [p["name_pattern"] for p in policy["admission_whitelist_patterns"]][1:] == [
+        "quay.io/jetstack/**"
+    ]
+
+
+def test_item5_control_plane_reaches_webhooks(parsed: Parsed, env: Environment) -> None:
+    assert env.clouds.gcp is not None
+    rule = one(parsed, "google_compute_firewall", "control_plane_webhooks")
+    assert rule["direction"] == "INGRESS"
+    assert rule["source_ranges"] == [env.clouds.gcp.master_ipv4_cidr_block]
+    assert nested(rule, "allow") == {"protocol": "tcp", "ports": ["8443", "9443", "15017"]}
+    assert rule["target_service_accounts"] == ["${google_service_account.nodes.email}"]
+
+
+def test_item6_notifications_to_pubsub_and_alert_channels(parsed: Parsed) -> None:
+    pubsub = nested(cluster(parsed), "notification_config", "pubsub")
+    assert pubsub["enabled"] is True
+    assert pubsub["topic"] == "${google_pubsub_topic.gke_notifications.id}"
+    assert set(pubsub["filter"][0]["event_type"]) == {
+        "UPGRADE_AVAILABLE_EVENT",
+        "UPGRADE_EVENT",
+        "SECURITY_BULLETIN_EVENT",
+    }
+    topic = one(parsed, "google_pubsub_topic", "gke_notifications")
+    assert topic["kms_key_name"] == "${google_kms_crypto_key.notifications.id}"
+    binding = one(parsed, "google_kms_crypto_key_iam_member", "pubsub_notifications")
+    assert binding["member"] == "${google_project_service_identity.pubsub.member}"
+    alert = one(parsed, "google_monitoring_alert_policy", "gke_notifications")
+    condition = nested(alert, "conditions", "condition_matched_log")
+    assert "container.googleapis.com%2Fnotifications" in condition["filter"]
+    assert 'resource.labels.cluster_name = \\"production\\"' in condition["filter"]
+    channels = resources(parsed, "google_monitoring_notification_channel")
+    assert alert["notification_channels"] == [
+        f"${{google_monitoring_notification_channel.{name}.id}}" for name in channels
+    ]
+    assert nested(alert, "alert_strategy", "notification_rate_limit")["period"] == "300s"
+
+
+def test_item6_no_secret_url_in_generated_files(tmp_path: Path) -> None:
+    os.environ["KUBEPROD_TEST_SECRET_URL"] = "https://hooks.example.com/secret-token-123"
+    try:
+        spec = spec_with(
+            tmp_path,
+            lambda d: d["monitoring"].update(
+                alert_targets=[{"webhook_env": "KUBEPROD_TEST_SECRET_URL"}]
+            ),
+        )
+        out = tmp_path / "out"
+        parsed = render_dir(load_spec(spec), out)
+    finally:
+        del os.environ["KUBEPROD_TEST_SECRET_URL"]
+    text = "".join(p.read_text() for p in out.glob("*.tf"))
+    assert "secret-token-123" not in text
+    alert = one(parsed, "google_monitoring_alert_policy", "gke_notifications")
+    assert alert["notification_channels"] == [
+        "${google_monitoring_notification_channel.webhook_0.id}"
+    ]
+
+
+def test_item7_audit_logs_scoped_to_module_services(module_dir: Path) -> None:
+    text = "".join(p.read_text() for p in module_dir.glob("*.tf"))
+    assert 'service = "allServices"' not in re.sub(r"\s+", " ", text)
+
+
+def test_item8_stable_channel_offers_the_version(env: Environment) -> None:
+    from kubeprod.spec import versions
+
+    assert env.kubernetes.release_channel == "STABLE"
+    assert versions.gke_channel_offers("STABLE", env.kubernetes.version)
+    assert not versions.gke_channel_offers("STABLE", versions.newest_common())
+    assert all(
+        set(minors) <= set(versions.STANDARD_SUPPORT["gcp"]) | {"1.33"}
+        for minors in versions.GKE_CHANNEL_MINORS.values()
+    )
+
+
+def test_item8_version_the_channel_does_not_offer_is_refused(tmp_path: Path) -> None:
+    spec = spec_with(
+        tmp_path, lambda d: d["kubernetes"].update(version="1.34", release_channel="RAPID")
+    )
+    with pytest.raises(SpecInvalid) as caught:
+        load_spec(spec)
+    problems = [p for p in caught.value.problems if "channel" in p.message]
+    assert len(problems) == 1 and problems[0].rule == "K8S-1"
+    assert problems[0].field == "kubernetes.version" and problems[0].line > 0
+    assert "RAPID" in problems[0].message and "1.34" in problems[0].message
+
+
+def test_cluster_admins_granted_container_admin(parsed: Parsed, env: Environment) -> None:
+    admins = one(parsed, "google_project_iam_member", "cluster_admins")
+    assert admins["role"] == "roles/container.admin"
+    assert admins["member"] == "${each.value}"
+    members = env.access.gcp_admin_members
+    assert members and all(m in admins["for_each"] for m in members)
+
+
+def test_cluster_admins_absent_renders_a_note(tmp_path: Path) -> None:
+    from kubeprod.clouds.gcp import GcpRenderer
+
+    env = load_spec(str(EXAMPLE))
+    env = env.model_copy(update={"access": env.access.model_copy(update={"gcp_admin_members": []})})
+    blocks = GcpRenderer().access(env)
+    assert len(blocks) == 1 and "nobody" in str(blocks[0].text)

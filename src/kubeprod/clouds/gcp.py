@@ -1,7 +1,9 @@
 """GCP: Environment -> a GKE production root module (google provider 6.x).
 
-Files are grouped by concern: versions, providers, project (APIs and audit logs),
-network, kms, gke, nodes, monitoring, outputs. `bootstrap_files` renders the small
+Files are grouped by concern: versions, providers, project (APIs, audit logs, service
+agents, log retention), network, kms, gke, nodes, access (cluster admins), binauthz
+(the Binary Authorization policy), notifications (GKE cluster notifications), monitoring,
+outputs. `bootstrap_files` renders the small
 separate module that creates the GCS state bucket the main module's backend uses.
 The output is also valid against google 8.x (no attribute that 8.x dropped is used).
 """
@@ -184,15 +186,17 @@ class GcpRenderer:
         "NET-5": "gke.tf/nodes.tf: node_locations = the spec's 3 zones, named explicitly",
         "NET-6": "profile rule NET-6 (gcp) + gcp_sizing: pods/services/node ranges sized for "
         "max nodes + surge; Cloud NAT addresses and ports sized for max nodes",
-        "K8S-1": "gke.tf: release_channel STABLE + min_master_version = spec N-1",
+        "K8S-1": "gke.tf: release_channel STABLE + min_master_version = spec N-1, a version the "
+        "channel offers (versions.GKE_CHANNEL_MINORS)",
         "K8S-2": "nodes.tf: google_container_node_pool.system 1 per zone x 3, e2-standard-4, "
         "taint CriticalAddonsOnly",
         "K8S-3": "nodes.tf: google_container_node_pool.workload total_min/max_node_count 3/20",
-        "K8S-4": "gke.tf: private_cluster_config enable_private_nodes (private endpoint always on)",
+        "K8S-4": "gke.tf: private_cluster_config enable_private_nodes (private endpoint always "
+        "on); network.tf control-plane -> webhook firewall (8443, 9443, 15017)",
         "K8S-5": "gke.tf: enable_private_endpoint = false + master_authorized_networks_config",
         "K8S-6": "see SEC-3",
         "K8S-7": "gke.tf: logging_config SYSTEM_COMPONENTS, APISERVER, CONTROLLER_MANAGER, "
-        "SCHEDULER, WORKLOADS",
+        "SCHEDULER, WORKLOADS; project.tf _Default log bucket retention_days from the spec",
         "SEC-1": "see K8S-4",
         "SEC-2": "gke.tf: master_authorized_networks_config cidr_blocks = spec allow-list only, "
         "gcp_public_cidrs_access_enabled = false",
@@ -203,10 +207,11 @@ class GcpRenderer:
         "SEC-5": "gke.tf: datapath_provider = ADVANCED_DATAPATH (Dataplane V2 enforces "
         "NetworkPolicy); network.tf deny-by-default firewall",
         "SEC-6": "manifests: namespace labels pod-security.kubernetes.io/enforce: restricted; "
-        "gke.tf binary_authorization",
-        "SEC-7": "gke.tf: APISERVER logs; project.tf google_project_iam_audit_config allServices "
-        "ADMIN_READ, DATA_READ, DATA_WRITE",
-        "SEC-8": "gke.tf: database_encryption ENCRYPTED with a rotating Cloud KMS key",
+        "gke.tf binary_authorization enforcing binauthz.tf's project policy",
+        "SEC-7": "gke.tf: APISERVER logs; project.tf google_project_iam_audit_config for the "
+        "module's services (container, cloudkms, storage): ADMIN_READ, DATA_READ, DATA_WRITE",
+        "SEC-8": "gke.tf: database_encryption ENCRYPTED with a rotating Cloud KMS key, granted "
+        "to the GKE service agent project.tf creates (google_project_service_identity)",
     }
 
     def render(self, env: Environment) -> Files:
@@ -511,9 +516,7 @@ class GcpRenderer:
             crypto_key("disks", "gke-boot-disks", env),
             crypto_key("notifications", "gke-notifications", env),
             Comment("The GKE service agent envelope-encrypts Kubernetes secrets (SEC-8)."),
-            kms_binding(
-                "gke_secrets", "secrets", E("google_project_service_identity.gke.member")
-            ),
+            kms_binding("gke_secrets", "secrets", E("google_project_service_identity.gke.member")),
             Comment("The Compute Engine service agent encrypts node boot disks (SEC-3)."),
             kms_binding("compute_disks", "disks", E("local.compute_service_agent")),
             Comment("The Pub/Sub service agent encrypts the cluster-notification topic (SEC-3)."),
@@ -713,8 +716,9 @@ class GcpRenderer:
         )
         return [
             Comment(
-                "CHR-1 / CHR-2 / CHR-3: a regional cluster (control plane replicated over the\n"
-                "region's zones) with nodes in the spec's three zones, protected from deletion."
+                "CHR-1 / CHR-2 / CHR-3 / NET-5: a regional cluster (control plane replicated over\n"
+                "the region's zones) with nodes in the spec's three zones, named explicitly,\n"
+                "protected from deletion."
             ),
             cluster,
         ]
@@ -791,14 +795,14 @@ class GcpRenderer:
         )
         blocks += [
             Comment(
-                f"K8S-2: {sys_min} system node per zone x {zones} zones = {sys_min * zones} at "
-                "least, tainted so only\ncritical add-ons (which tolerate CriticalAddonsOnly) run "
-                "there. CHR-4: never spot."
+                f"K8S-2 / CHR-4: {sys_min} system node per zone x {zones} zones = "
+                f"{sys_min * zones} at least, tainted so\nonly critical add-ons (which tolerate "
+                "CriticalAddonsOnly) run there; never spot."
             ),
             system_pool,
             Comment(
-                f"K8S-3: {workload.min_size}-{workload.max_size} workload nodes in total, "
-                "on-demand only (CHR-4)."
+                f"K8S-3 / CHR-4: {workload.min_size}-{workload.max_size} workload nodes in total, "
+                "on-demand only."
             ),
             workload_pool,
         ]
@@ -830,9 +834,9 @@ class GcpRenderer:
             ]
         return [
             Comment(
-                f"Cluster admins (access.gcp_admin_members): {CLUSTER_ADMIN_ROLE} on the project.\n"
-                "GKE IAM has no per-cluster binding; the project holds this environment only\n"
-                "(docs/gcp.md, Cluster admins)."
+                f"K8S-5: cluster admins (access.gcp_admin_members) hold {CLUSTER_ADMIN_ROLE}\n"
+                "on the project, so the endpoint admits someone. GKE IAM has no per-cluster\n"
+                "binding; the project holds this environment only (docs/gcp.md, Cluster admins)."
             ),
             R(
                 "google_project_iam_member",
@@ -861,8 +865,7 @@ class GcpRenderer:
                 description=f"kubeprod {env.name}: admitted image sources",
                 global_policy_evaluation_mode="ENABLE",
                 admission_whitelist_patterns=[
-                    B("admission_whitelist_patterns", name_pattern=pattern)
-                    for pattern in patterns
+                    B("admission_whitelist_patterns", name_pattern=pattern) for pattern in patterns
                 ],
                 default_admission_rule=B(
                     "default_admission_rule",

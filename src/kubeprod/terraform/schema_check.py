@@ -260,7 +260,8 @@ def validate_parsed(
     provider; otherwise it is taken from each type's prefix ('azurerm_subnet').
     A `provider = google-beta` meta-argument checks that resource against the google-beta
     provider when the schema file holds it. Types of providers not in the schema file are
-    reported, except terraform's built-in ones. `texts` (file name -> source) only adds line numbers.
+    reported, except terraform's built-in ones. `texts` (file name -> source) only adds
+    line numbers.
     """
     if not isinstance(schema, Mapping):
         schema = load_schema(schema)

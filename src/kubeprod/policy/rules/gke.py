@@ -53,9 +53,7 @@ def service_agent_identity(ctx: Ctx) -> None:
     key grant to its member). A hand-built `service-<number>@container-engine-robot` member
     may not exist in a new project, and the key grant, then the cluster, fail.
     """
-    encrypted = [
-        c for c in clusters(ctx) if c.get("database_encryption.0.state") == "ENCRYPTED"
-    ]
+    encrypted = [c for c in clusters(ctx) if c.get("database_encryption.0.state") == "ENCRYPTED"]
     if not encrypted:
         return
     identities = [
@@ -72,7 +70,7 @@ def service_agent_identity(ctx: Ctx) -> None:
             "the GKE service agent granted the secrets key is not created in this "
             "configuration: on a new project the grant fails",
             "google_project_service_identity",
-            'google_project_service_identity { provider = google-beta, service = '
+            "google_project_service_identity { provider = google-beta, service = "
             '"container.googleapis.com" } and grant the key to its member',
         )
 
