@@ -239,3 +239,23 @@ def test_pinned_provider_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError):
         validate_parsed(parsed, AZURERM, provider="google")
+
+
+def test_provider_meta_argument_selects_google_beta(tmp_path: Path) -> None:
+    """`provider = google-beta` checks the resource against google-beta (its only home)."""
+    import hcl2
+
+    from kubeprod.clouds.gcp_schema import supplemented_schema
+    from kubeprod.terraform.schema_check import validate_parsed
+
+    good = (
+        'resource "google_project_service_identity" "gke" {\n'
+        "  provider = google-beta\n"
+        '  service  = "container.googleapis.com"\n}\n'
+    )
+    schema = supplemented_schema(GOOGLE)
+    assert validate_parsed({"main.tf": hcl2.loads(good)}, schema) == []
+    typo = validate_parsed({"main.tf": hcl2.loads(good.replace("service ", "servic "))}, schema)
+    assert [p.path for p in typo] == ["servic", "service"]
+    plain = validate_parsed({"main.tf": hcl2.loads(good.replace("google-beta", "google"))}, schema)
+    assert len(plain) == 1 and "unknown resource type" in plain[0].problem

@@ -882,9 +882,9 @@ class GcpRenderer:
         return [
             Comment(
                 "CHG-5: GKE cluster notifications (upgrade available, upgrade started and\n"
-                "finished, security bulletins) on a CMEK topic kept 7 days, for any subscriber\n"
-                "(a forwarder, gcloud pubsub). The team's channels get them from the alert\n"
-                "policy below: no webhook URL is written into these files."
+                "finished, security bulletins) on a CMEK topic kept 7 days in the key's region,\n"
+                "for any subscriber (a forwarder, gcloud pubsub). The team's channels get\n"
+                "them from the alert policy below: no webhook URL is written into these files."
             ),
             R(
                 "google_pubsub_topic",
@@ -892,6 +892,9 @@ class GcpRenderer:
                 name=interp("${local.name}-gke-notifications"),
                 kms_key_name=E("google_kms_crypto_key.notifications.id"),
                 message_retention_duration=NOTIFICATION_RETENTION,
+                message_storage_policy=B(
+                    "message_storage_policy", allowed_persistence_regions=[E("local.region")]
+                ),
                 labels=labels_of(env),
                 depends_on=E("[google_kms_crypto_key_iam_member.pubsub_notifications]"),
             ),
