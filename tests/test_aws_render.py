@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, parse_dir, requires_terraform, resources
 
-from kubeprod.clouds.aws import AwsRenderer
-from kubeprod.clouds.base import MODULE_REQUIREMENTS
 from kubeprod.render import render_module, render_to
 from kubeprod.render.output import HandEdited
 
@@ -33,10 +31,6 @@ def rendered(tmp_path_factory, example_env) -> Path:
 @pytest.fixture(scope="module")
 def parsed(rendered):
     return parse_dir(rendered)
-
-
-def test_every_requirement_id_is_mapped():
-    assert set(MODULE_REQUIREMENTS) <= set(AwsRenderer.COVERAGE)
 
 
 def test_render_is_deterministic(example_env):

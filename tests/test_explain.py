@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import EXAMPLE, ROOT
 
 from kubeprod.cli import main
+from kubeprod.clouds.tags import tag
 from kubeprod.explain import (
     MET,
     NOT_COVERED,
@@ -17,10 +19,12 @@ from kubeprod.explain import (
     explain,
     readme_section,
     readme_table,
+    rendered_texts,
     requirement_tests,
     scan_tags,
 )
-from kubeprod.requirements import Req
+from kubeprod.facts import not_covered
+from kubeprod.requirements import MODULE_REQUIREMENTS, Req
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -159,3 +163,43 @@ def test_cli_explain_bad_input_is_exit_2_without_traceback(capsys, argv, message
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_coverage_is_computed_from_the_render_without_gaps_or_stale_reasons(example_env, cloud):
+    """Every module requirement is tagged in the render or declared not covered, not both."""
+    texts, _ = rendered_texts(example_env, "examples/production.yaml", cloud)
+    tags = scan_tags(texts)
+    gaps = [
+        req
+        for req in MODULE_REQUIREMENTS
+        if req not in tags
+        and req not in not_covered(cloud)
+        and (req.same_as is None or req.same_as not in tags)
+    ]
+    assert not gaps, (
+        f"{cloud}: {gaps} neither tagged in the render (kubeprod.clouds.tags.tag) nor "
+        f"declared in kubeprod.facts.{cloud}.NOT_COVERED"
+    )
+    stale = [req for req in not_covered(cloud) if req in tags]
+    assert not stale, f"{cloud}: {stale} are tagged in the render yet declared not covered"
+
+
+def test_every_tag_in_the_goldens_names_a_catalogue_requirement():
+    shaped = re.compile(r"^ *# ([A-Z0-9]+-\d+(?:\s*/\s*[A-Z0-9]+-\d+)*)(?::|$)")
+    bad = []
+    for path in sorted(GOLDEN.rglob("*.tf")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = shaped.match(line)
+            if match:
+                for part in re.split(r"\s*/\s*", match.group(1)):
+                    if part not in {r.value for r in Req}:
+                        bad.append(f"{path.relative_to(GOLDEN)}:{number}: {part}")
+    assert not bad, bad
+
+
+def test_tag_writes_the_ids_and_takes_only_requirements():
+    assert tag(Req.SEC_8, Req.SEC_3, note="keys.").text == "SEC-8 / SEC-3: keys."
+    assert tag(Req.NET_1).text == "NET-1"
+    with pytest.raises(TypeError):
+        tag("SEC-8")  # type: ignore[arg-type]

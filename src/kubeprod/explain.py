@@ -27,7 +27,7 @@ from kubeprod.spec.model import Environment
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (src/kubeprod/explain.py)
 _ID = r"(?:CHR|NET|K8S|SEC|DR|CHG)-\d+"
-_TAG = re.compile(rf"^(?P<indent> *)# (?P<ids>{_ID}(?:\s*/\s*{_ID})*):\s?(?P<text>.*)$")
+_TAG = re.compile(rf"^(?P<indent> *)# (?P<ids>{_ID}(?:\s*/\s*{_ID})*)(?::\s?(?P<text>.*))?$")
 _COMMENT = re.compile(r"^ *#")
 _TEST_ID = re.compile(r"(?:^|_)(chr|net|k8s|sec|dr|chg)_?(\d+)(?=_|$)")
 
@@ -105,7 +105,7 @@ def scan_tags(texts: dict[str, str]) -> dict[Req, list[Evidence]]:
             if not match:
                 continue
             indent = match.group("indent")
-            note = [match.group("text").strip()]
+            note = [(match.group("text") or "").strip()]
             after = index + 1
             while after < len(lines) and lines[after].startswith(indent + "#"):
                 if _TAG.match(lines[after]):
@@ -116,7 +116,7 @@ def scan_tags(texts: dict[str, str]) -> dict[Req, list[Evidence]]:
             for req in _ids(match.group("ids")):
                 for number in targets:
                     found.setdefault(req, []).append(
-                        Evidence(path, number + 1, lines[number].strip(), " ".join(note))
+                        Evidence(path, number + 1, lines[number].strip(), " ".join(note).strip())
                     )
     return found
 
@@ -139,6 +139,8 @@ def _annotated(lines: list[str], start: int, *, top_level: bool) -> list[int]:
                 return [index]
         return []
     heads = []
+    while start < len(lines) and lines[start].startswith("#"):
+        start += 1  # the rest of this comment (further tags in it annotate the same blocks)
     for index in range(start, len(lines)):
         line = lines[index]
         if line.startswith("#"):

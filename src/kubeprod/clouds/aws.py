@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from kubeprod.clouds.base import Files
+from kubeprod.clouds.tags import tag
+from kubeprod.requirements import Req
 from kubeprod.spec import capacity
 from kubeprod.spec.model import Environment, duration_minutes
 from kubeprod.terraform.hcl import Block, Call, Comment
@@ -81,39 +83,6 @@ class AwsRenderer:
     """EKS production environment on AWS."""
 
     name: ClassVar = "aws"
-    COVERAGE: ClassVar[dict[str, str]] = {
-        "CHR-1": "eks.tf/kms.tf: lifecycle prevent_destroy on cluster and keys; "
-        "kms deletion_window_in_days 30",
-        "CHR-2": "nodes.tf: capacity_type ON_DEMAND; EKS control plane SLA built in",
-        "CHR-3": "network.tf/nodes.tf: subnets and node groups span the 3 zones",
-        "CHR-4": "nodes.tf: aws_eks_node_group capacity_type = ON_DEMAND",
-        "CHR-5": "network.tf: aws_eip + aws_nat_gateway + aws_route_table per zone",
-        "CHR-6": "autoscaler.tf: Cluster Autoscaler flags (outputs) + auto-discovery tags",
-        "CHR-7": "addons.tf amazon-cloudwatch-observability; observability.tf alarms -> SNS",
-        "NET-1": "network.tf: aws_vpc.this cidr_block",
-        "NET-2": "network.tf: aws_subnet.public per zone, route to the IGW, holds NAT",
-        "NET-3": "network.tf: aws_subnet.private per zone for nodes",
-        "NET-4": "network.tf: aws_nat_gateway.this for_each zone (see CHR-5)",
-        "NET-5": "network.tf: zones named explicitly in local.zones",
-        "NET-6": "spec profile rule + network.tf pod subnets in the secondary CIDR",
-        "K8S-1": "eks.tf: version = N-1 pinned; upgrade_policy support_type STANDARD",
-        "K8S-2": "nodes.tf: aws_eks_node_group.system min 3, taint CriticalAddonsOnly",
-        "K8S-3": "nodes.tf: aws_eks_node_group.workload 3-20",
-        "K8S-4": "eks.tf: vpc_config endpoint_private_access = true",
-        "K8S-5": "eks.tf: endpoint_public_access + public_access_cidrs allow-list",
-        "K8S-6": "see SEC-3",
-        "K8S-7": "eks.tf: enabled_cluster_log_types (5) into a KMS-encrypted log group",
-        "SEC-1": "see K8S-4",
-        "SEC-2": "eks.tf: public_access_cidrs = spec allow-list (never 0.0.0.0/0)",
-        "SEC-3": "nodes.tf: launch template EBS encrypted with CMK; log groups, SNS, backup "
-        "vault and state bucket KMS-encrypted",
-        "SEC-4": "nodes.tf: AL2023 node AMIs on the cluster version; node group "
-        "update_config for rolling patch",
-        "SEC-5": "addons.tf: vpc-cni enableNetworkPolicy = true",
-        "SEC-6": "manifests: namespace labels pod-security.kubernetes.io/enforce: restricted",
-        "SEC-7": "eks.tf: audit log type",
-        "SEC-8": "eks.tf: encryption_config secrets with a rotating CMK",
-    }
 
     def render(self, env: Environment) -> Files:
         assert env.clouds.aws is not None, "the spec has no clouds.aws section"
@@ -213,6 +182,7 @@ class AwsRenderer:
     def network(self, env: Environment) -> list[Block | Comment]:
         net = env.network
         blocks: list[Block | Comment] = [
+            tag(Req.NET_1, note="the VPC holds the spec's address range (network.vpc_cidr)."),
             R(
                 "aws_vpc",
                 "this",
@@ -681,9 +651,11 @@ class AwsRenderer:
 
     def nodes(self, env: Environment) -> list[Block | Comment]:
         blocks: list[Block | Comment] = [
-            Comment(
-                "CHR-4: on-demand only. Launch templates enforce IMDSv2 with hop limit 1\n"
-                "(pods cannot reach node credentials) and CMK-encrypted gp3 volumes."
+            tag(
+                Req.CHR_4,
+                Req.CHR_2,
+                note="on-demand only. Launch templates enforce IMDSv2 with hop limit 1\n"
+                "(pods cannot reach node credentials) and CMK-encrypted gp3 volumes.",
             ),
         ]
         for group_name in ("system", "workload"):
@@ -736,12 +708,18 @@ class AwsRenderer:
                 labels={"kubeprod.io/node-group": group_name, **group.labels},
             )
             node_group.add(
+                tag(
+                    Req.K8S_2 if group_name == "system" else Req.K8S_3,
+                    Req.CHR_3,
+                    note="sized from the spec, nodes spread over the zones' private subnets.",
+                ),
                 B(
                     "scaling_config",
                     min_size=group.min_size,
                     max_size=group.max_size,
                     desired_size=group.desired,
                 ),
+                tag(Req.SEC_4, note="rolling node updates, one node at a time."),
                 B("update_config", max_unavailable=1),
                 B(
                     "launch_template",
@@ -1000,9 +978,9 @@ class AwsRenderer:
             for name, (expr, desc) in outputs.items()
         ]
         blocks.append(
-            B(
-                "output",
-                "cluster_autoscaler_flags",
+            B("output", "cluster_autoscaler_flags")
+            .add(tag(Req.CHR_6, note="conservative scale-down for Cluster Autoscaler."))
+            .set(
                 description="CHR-6: conservative scale-down flags for Cluster "
                 "Autoscaler (auto-discovery tags are on the node groups)",
                 value=flags,

@@ -17,8 +17,10 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from kubeprod.clouds.base import Files
+from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES, PSS_RESTRICTED_INITIATIVE
+from kubeprod.requirements import Req
 from kubeprod.spec.model import AzureCloud, Environment, NodeGroup, duration_minutes
 from kubeprod.terraform.hcl import Block, Call, Comment, Expr
 
@@ -151,61 +153,9 @@ def utc_offset(timezone: str) -> str:
 
 
 class AzureRenderer:
-    """Renders the AKS root module; COVERAGE maps each requirement ID to what meets it."""
+    """Renders the AKS root module."""
 
     name: ClassVar[str] = "azure"
-    COVERAGE: ClassVar[dict[str, str]] = {
-        "CHR-1": "aks.tf/security.tf: lifecycle prevent_destroy on the cluster, Key Vault and "
-        "keys; network.tf: azurerm_management_lock CanNotDelete on the resource group; "
-        "Key Vault purge protection",
-        "CHR-2": 'aks.tf: sku_tier = "Standard" (uptime SLA)',
-        "CHR-3": "aks.tf: one system pool and one user pool per zone 1-3; network.tf: zonal NAT",
-        "CHR-4": 'aks.tf: user pools priority = "Regular" (never Spot); default pool is '
-        "always regular",
-        "CHR-5": "network.tf: azurerm_nat_gateway + zonal azurerm_public_ip per zone "
-        "(for_each), each on that zone's node subnet; aks.tf: outbound_type = "
-        '"userAssignedNATGateway" and system and user pools pinned one per zone',
-        "CHR-6": "aks.tf: auto_scaler_profile from spec.autoscaler (scale_down_delay_after_add, "
-        "scale_down_unneeded, scale_down_utilization_threshold, balance_similar_node_groups)",
-        "CHR-7": "aks.tf: oms_agent (Container Insights) + monitor_metrics (managed Prometheus); "
-        "monitoring.tf: azurerm_monitor_metric_alert -> azurerm_monitor_action_group",
-        "NET-1": "network.tf: azurerm_virtual_network.this address_space = network.vpc_cidr",
-        "NET-2": "network.tf: azurerm_subnet.apiserver is the first /28 of public_subnets[0], "
-        "delegated to AKS for API Server VNet Integration; the rest of the public /24s stay "
-        "reserved for ingress; NAT egress uses zonal public IPs, not subnets",
-        "NET-3": "network.tf: azurerm_subnet.nodes, one private /24 per zone (for_each); pods on "
-        "CNI Overlay pod_cidr",
-        "NET-4": "see CHR-5",
-        "NET-5": "locals.tf: local.zones from clouds.azure.zones (1, 2, 3)",
-        "NET-6": "kubeprod.clouds.azure.check_addresses: nodes fit the /24s, overlay pod_cidr "
-        "holds a /24 per node at max size, no overlap with VNet or services",
-        "K8S-1": 'aks.tf: kubernetes_version = spec N-1 minor; automatic_upgrade_channel = "patch"',
-        "K8S-2": "aks.tf: default_node_pool only_critical_addons_enabled (zone 1) + tainted "
-        "System-mode pools in zones 2-3, min 3 in total, Standard_D4s_v3",
-        "K8S-3": "aks.tf: azurerm_kubernetes_cluster_node_pool.workload per zone, min/max split "
-        "so they sum to 3-20, autoscaling, Regular priority",
-        "K8S-4": "aks.tf: api_server_access_profile virtual_network_integration_enabled with "
-        "the delegated subnet (private API server IP in the VNet)",
-        "K8S-5": "aks.tf: api_server_access_profile authorized_ip_ranges = "
-        "api_endpoint.public_allowed_cidrs",
-        "K8S-6": "see SEC-3",
-        "K8S-7": "monitoring.tf: azurerm_monitor_diagnostic_setting with kube-audit-admin, "
-        "kube-apiserver, kube-controller-manager, kube-scheduler, cluster-autoscaler, guard",
-        "SEC-1": "see K8S-4",
-        "SEC-2": "aks.tf: authorized_ip_ranges from the spec; the production profile refuses "
-        "0.0.0.0/0, empty lists and ranges wider than max_public_prefix",
-        "SEC-3": "security.tf: azurerm_disk_encryption_set (CMK) on the cluster; "
-        "host_encryption_enabled on every pool; KMS etcd (SEC-8); HSM keys",
-        "SEC-4": 'aks.tf: node_os_upgrade_channel = "NodeImage" + maintenance_window_node_os / '
-        "maintenance_window_auto_upgrade from spec.maintenance",
-        "SEC-5": "aks.tf: network_profile network_policy = clouds.azure.network_policy "
-        "(azure or cilium); default-deny policies are workload manifests, not this module",
-        "SEC-6": "aks.tf: azure_policy_enabled; security.tf: "
-        "azurerm_resource_policy_assignment of the pod security restricted initiative (deny)",
-        "SEC-7": "monitoring.tf: kube-audit-admin category of the diagnostic setting",
-        "SEC-8": "aks.tf: key_management_service with azurerm_key_vault_key.etcd (RSA-HSM) and "
-        "the cluster's user-assigned identity",
-    }
 
     def render(self, env: Environment) -> Files:
         azure = _azure(env)
@@ -836,19 +786,28 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
     )
     pools = _zonal_pool("workload", workload, version, disk, mode="User", name_prefix="work")
     return [
-        Comment(
-            f"AKS {version} (K8S-1: N-1), Standard tier (CHR-2), Azure CNI Overlay, API Server\n"
-            "VNet Integration, Entra ID RBAC, workload identity, KMS and CMK disks."
+        tag(
+            Req.K8S_1,
+            Req.CHR_2,
+            note=f"AKS {version} (N-1), Standard tier (uptime SLA), Azure CNI Overlay,\n"
+            "API Server VNet Integration, Entra ID RBAC, workload identity, KMS and CMK disks.",
         ),
         cluster,
-        Comment(
-            "K8S-2 / CHR-5: the system pools of the other zones, tainted like the default pool\n"
-            "(only_critical_addons_enabled applies that taint there)."
+        tag(
+            Req.K8S_2,
+            Req.CHR_3,
+            Req.CHR_5,
+            note="the system pools of the other zones, tainted like the default pool\n"
+            "(only_critical_addons_enabled applies that taint there).",
         ),
         system_pools,
-        Comment(
-            "K8S-3 / CHR-4 / CHR-5: workload pools, one per zone, pinned to that zone's\n"
-            "subnet (and so its NAT gateway). Regular priority: never Spot."
+        tag(
+            Req.K8S_3,
+            Req.CHR_3,
+            Req.CHR_4,
+            Req.CHR_5,
+            note="workload pools, one per zone, pinned to that zone's\n"
+            "subnet (and so its NAT gateway). Regular priority: never Spot.",
         ),
         pools,
     ]

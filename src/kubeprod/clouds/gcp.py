@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 from kubeprod.clouds import gcp_sizing as sizing
 from kubeprod.clouds.base import Files
+from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
+from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment, GcpCloud, MaintenanceWindow, duration_minutes
 from kubeprod.terraform.hcl import Block, Comment, Expr
 from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
@@ -166,53 +168,6 @@ class GcpRenderer:
     """GKE production environment on GCP."""
 
     name: ClassVar = "gcp"
-    COVERAGE: ClassVar[dict[str, str]] = {
-        "CHR-1": "gke.tf: deletion_protection = true + lifecycle prevent_destroy; kms.tf keys "
-        "prevent_destroy, destroy_scheduled_duration 30d",
-        "CHR-2": "gke.tf: regional cluster (location = region); nodes.tf on-demand only",
-        "CHR-3": "gke.tf/nodes.tf: node_locations = the 3 zones on cluster and both pools",
-        "CHR-4": "nodes.tf: node_config spot = false, preemptible = false on both pools",
-        "CHR-5": "network.tf: one regional Cloud NAT (zone-redundant by design; docs/gcp.md)",
-        "CHR-6": "gke.tf: cluster_autoscaling autoscaling_profile = BALANCED (no per-flag knobs)",
-        "CHR-7": "gke.tf: monitoring_config + managed_prometheus; monitoring.tf alert policies "
-        "-> notification channels",
-        "NET-1": "network.tf: custom-mode VPC (a GCP VPC has no CIDR; subnets carry vpc_cidr's "
-        "ranges, checked to fit it)",
-        "NET-2": "network.tf: public_subnets[0] is the proxy-only subnet for regional L7 load "
-        "balancers (Gateway API); the others stay reserved (docs/gcp.md)",
-        "NET-3": "network.tf: private_subnets[0] is the regional node subnet; pods and services "
-        "in its secondary ranges",
-        "NET-4": "network.tf: google_compute_router_nat (see CHR-5)",
-        "NET-5": "gke.tf/nodes.tf: node_locations = the spec's 3 zones, named explicitly",
-        "NET-6": "profile rule NET-6 (gcp) + gcp_sizing: pods/services/node ranges sized for "
-        "max nodes + surge; Cloud NAT addresses and ports sized for max nodes",
-        "K8S-1": "gke.tf: release_channel STABLE + min_master_version = spec N-1, a version the "
-        "channel offers (versions.GKE_CHANNEL_MINORS)",
-        "K8S-2": "nodes.tf: google_container_node_pool.system 1 per zone x 3, e2-standard-4, "
-        "taint CriticalAddonsOnly",
-        "K8S-3": "nodes.tf: google_container_node_pool.workload total_min/max_node_count 3/20",
-        "K8S-4": "gke.tf: private_cluster_config enable_private_nodes (private endpoint always "
-        "on); network.tf control-plane -> webhook firewall (8443, 9443, 15017)",
-        "K8S-5": "gke.tf: enable_private_endpoint = false + master_authorized_networks_config",
-        "K8S-6": "see SEC-3",
-        "K8S-7": "gke.tf: logging_config SYSTEM_COMPONENTS, APISERVER, CONTROLLER_MANAGER, "
-        "SCHEDULER, WORKLOADS; project.tf _Default log bucket retention_days from the spec",
-        "SEC-1": "see K8S-4",
-        "SEC-2": "gke.tf: master_authorized_networks_config cidr_blocks = spec allow-list only, "
-        "gcp_public_cidrs_access_enabled = false",
-        "SEC-3": "nodes.tf: boot_disk_kms_key (CMEK) on every pool; gke.tf database_encryption; "
-        "bootstrap state bucket CMEK",
-        "SEC-4": "gke.tf: release channel auto-upgrade in maintenance_policy windows; nodes.tf "
-        "auto_upgrade + auto_repair, shielded nodes, COS",
-        "SEC-5": "gke.tf: datapath_provider = ADVANCED_DATAPATH (Dataplane V2 enforces "
-        "NetworkPolicy); network.tf deny-by-default firewall",
-        "SEC-6": "manifests: namespace labels pod-security.kubernetes.io/enforce: restricted; "
-        "gke.tf binary_authorization enforcing binauthz.tf's project policy",
-        "SEC-7": "gke.tf: APISERVER logs; project.tf google_project_iam_audit_config for the "
-        "module's services (container, cloudkms, storage): ADMIN_READ, DATA_READ, DATA_WRITE",
-        "SEC-8": "gke.tf: database_encryption ENCRYPTED with a rotating Cloud KMS key, granted "
-        "to the GKE service agent project.tf creates (google_project_service_identity)",
-    }
 
     def render(self, env: Environment) -> Files:
         gcp_of(env)
@@ -595,9 +550,12 @@ class GcpRenderer:
                 cluster_secondary_range_name="pods",
                 services_secondary_range_name="services",
             ),
-            Comment(
-                "K8S-4 / SEC-1: nodes have private addresses only; the private endpoint\n"
-                "always exists. K8S-5: the public endpoint stays on, restricted below."
+            tag(
+                Req.K8S_4,
+                Req.SEC_1,
+                Req.K8S_5,
+                note="nodes have private addresses only; the private endpoint\n"
+                "always exists. The public endpoint stays on, restricted below.",
             ),
             B(
                 "private_cluster_config",
@@ -645,8 +603,7 @@ class GcpRenderer:
             ),
             B("workload_identity_config", workload_pool=interp("${local.project}.svc.id.goog")),
             Comment(
-                "SEC-6: only images the project's Binary Authorization policy (binauthz.tf)\n"
-                "admits run."
+                "Only images the project's Binary Authorization policy (binauthz.tf) admits\nrun."
             ),
             B("binary_authorization", evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"),
             Comment(
@@ -794,15 +751,21 @@ class GcpRenderer:
             lifecycle(ignore=["initial_node_count"]),
         )
         blocks += [
-            Comment(
-                f"K8S-2 / CHR-4: {sys_min} system node per zone x {zones} zones = "
-                f"{sys_min * zones} at least, tainted so\nonly critical add-ons (which tolerate "
-                "CriticalAddonsOnly) run there; never spot."
+            tag(
+                Req.K8S_2,
+                Req.CHR_4,
+                Req.NET_5,
+                note=f"{sys_min} system node per zone x {zones} zones = {sys_min * zones} at "
+                "least, tainted so only\ncritical add-ons (which tolerate CriticalAddonsOnly) run "
+                "there. Never spot; zones named in the spec.",
             ),
             system_pool,
-            Comment(
-                f"K8S-3 / CHR-4: {workload.min_size}-{workload.max_size} workload nodes in total, "
-                "on-demand only."
+            tag(
+                Req.K8S_3,
+                Req.CHR_4,
+                Req.NET_5,
+                note=f"{workload.min_size}-{workload.max_size} workload nodes in total, "
+                "on-demand only, over the spec's zones.",
             ),
             workload_pool,
         ]
@@ -853,7 +816,8 @@ class GcpRenderer:
         patterns = [f"{gcp.region}-docker.pkg.dev/{gcp.project}/**", *gcp.image_allowlist]
         return [
             Comment(
-                "SEC-6: the project's Binary Authorization policy, which the cluster enforces\n"
+                "Supply chain: the project's Binary Authorization policy, which the cluster\n"
+                "enforces "
                 "(PROJECT_SINGLETON_POLICY_ENFORCE). Images from the project's Artifact\n"
                 "Registry and clouds.gcp.image_allowlist are admitted, Google-maintained GKE\n"
                 "system images through the global policy; anything else is denied and logged."
