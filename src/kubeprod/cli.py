@@ -77,7 +77,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     result = render_to(env, args.cloud, args.spec, out)
     from kubeprod.policy.gate import enforce_directory
 
-    enforce_directory(out, args.spec)
+    enforce_directory(out, args.spec, env=env)
     _emit(
         args,
         {

@@ -205,7 +205,7 @@ def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     plan_json = tf.show_json(PLAN_FILE)
     from kubeprod.policy.gate import enforce_plan
 
-    enforce_plan(plan_json, target.workdir, spec, stage="plan")
+    enforce_plan(plan_json, target.workdir, spec, stage="plan", env=target.env)
     counts = change_counts(plan_json)
     from kubeprod.change import bundle
 
@@ -240,7 +240,7 @@ def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, 
     from kubeprod.policy.gate import enforce_plan
 
     say("policy gate ...")
-    enforce_plan(plan_json, target.workdir, spec, stage="up")
+    enforce_plan(plan_json, target.workdir, spec, stage="up", env=target.env)
     counts = change_counts(plan_json)
     if changed:
         say(f"apply: {describe_counts(counts)}")

@@ -77,6 +77,11 @@ def policy_result(
             kwargs["waivers"] = default_path(spec)
         except ImportError:
             pass
+    if spec and "options" in params and Path(spec).is_file():
+        from kubeprod.policy.rules import Options  # the spec's thresholds, as plan enforces
+        from kubeprod.spec import load_spec
+
+        kwargs["options"] = Options.from_spec(load_spec(spec))
     try:
         report = check_plan_json(plan_json, **kwargs)
     except Exception as exc:  # the gate crashing is a failed gate, never a pass

@@ -12,6 +12,8 @@ from kubeprod.errors import KubeprodError
 
 if TYPE_CHECKING:
     from kubeprod.policy.engine import Report
+    from kubeprod.policy.rules import Options
+    from kubeprod.spec.model import Environment
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown")
 
@@ -35,21 +37,40 @@ class PolicyViolation(KubeprodError):
         super().__init__("\n".join(lines))
 
 
-def enforce_directory(directory: Path, spec: str | None, stage: str = "render") -> Report:
-    """Static gate on a rendered directory; raise PolicyViolation when it fails."""
+def enforce_directory(
+    directory: Path, spec: str | None, stage: str = "render", *, env: Environment | None = None
+) -> Report:
+    """Static gate on a rendered directory; raise PolicyViolation when it fails.
+
+    With the spec's `env`, the gate judges by the spec's own thresholds (Options.from_spec).
+    """
     from kubeprod.policy import waivers
     from kubeprod.policy.engine import check_directory
 
-    report = check_directory(directory, waivers=waivers.default_path(spec))
+    report = check_directory(directory, waivers=waivers.default_path(spec), options=_options(env))
     if not report.passed:
         raise PolicyViolation(report, stage)
     return report
 
 
+def _options(env: Environment | None) -> Options | None:
+    from kubeprod.policy.rules import Options
+
+    return Options.from_spec(env) if env is not None else None
+
+
 def enforce_plan(
-    plan_json: dict[str, Any], workdir: Path, spec: str | None, stage: str = "plan"
+    plan_json: dict[str, Any],
+    workdir: Path,
+    spec: str | None,
+    stage: str = "plan",
+    *,
+    env: Environment | None = None,
 ) -> Report:
-    """Gate on a plan before anything is applied; raise PolicyViolation when it fails."""
+    """Gate on a plan before anything is applied; raise PolicyViolation when it fails.
+
+    With the spec's `env`, the gate judges by the spec's own thresholds (Options.from_spec).
+    """
     from kubeprod.policy import waivers
     from kubeprod.policy.engine import check_plan_json
 
@@ -58,6 +79,7 @@ def enforce_plan(
         config_dir=workdir,
         waivers=waivers.default_path(spec),
         target=str(workdir / "kubeprod.tfplan"),
+        options=_options(env),
     )
     if not report.passed:
         raise PolicyViolation(report, stage)
@@ -71,12 +93,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="write the report to this file; the verdict still prints")
     p.add_argument("--waivers", help="waiver file (default kubeprod-waivers.yaml in cwd)")
     p.add_argument("--with-checkov", action="store_true", help="run checkov too; merge findings")
-    p.add_argument("--max-public-prefix", type=int, default=24, help="SEC-2 (default 24)")
-    p.add_argument("--min-zones", type=int, default=3, help="CHR-3/5, NET-2..5 (default 3)")
-    p.add_argument("--kubernetes-version", help="K8S-1 version (default kubeprod's N-1)")
     p.add_argument(
-        "--log-retention-days", type=int, default=365, help="K8S-7 log retention (default 365)"
+        "--spec", help="take the thresholds from this spec (the flags below override them)"
     )
+    p.add_argument("--max-public-prefix", type=int, help="SEC-2 (default 24)")
+    p.add_argument("--min-zones", type=int, help="CHR-3/5, NET-2..5 (default 3)")
+    p.add_argument("--kubernetes-version", help="K8S-1 version (default kubeprod's N-1)")
+    p.add_argument("--log-retention-days", type=int, help="K8S-7 log retention (default 365)")
     p.add_argument("--strict", action="store_true", help="unknown and not-judged fail too")
 
 
@@ -88,15 +111,21 @@ def run_check(args: argparse.Namespace) -> int:
     from kubeprod.policy.reports import render
     from kubeprod.policy.rules import Options
 
-    if not 0 <= args.max_public_prefix <= 32:
+    if args.max_public_prefix is not None and not 0 <= args.max_public_prefix <= 32:
         raise InputError("--max-public-prefix must be 0-32")
-    options = Options(
-        max_public_prefix=args.max_public_prefix,
-        min_zones=args.min_zones,
-        kubernetes_version=args.kubernetes_version,
-        log_retention_days=args.log_retention_days,
-        strict=args.strict,
-    )
+    flags = {
+        "max_public_prefix": args.max_public_prefix,
+        "min_zones": args.min_zones,
+        "kubernetes_version": args.kubernetes_version,
+        "log_retention_days": args.log_retention_days,
+        "strict": args.strict,
+    }
+    if args.spec:
+        from kubeprod.spec import load_spec
+
+        options = Options.from_spec(load_spec(args.spec), **flags)
+    else:
+        options = Options(**{k: v for k, v in flags.items() if v is not None})
     target = Path(args.target)
     waiver_path = Path(args.waivers) if args.waivers else waivers.default_path(None)
     if args.waivers and not waiver_path.is_file():

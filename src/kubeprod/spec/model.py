@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
+from kubeprod.thresholds import MAX_PUBLIC_PREFIX
 
 CloudName = Literal["aws", "azure", "gcp"]
 CLOUDS: tuple[CloudName, ...] = ("aws", "azure", "gcp")
@@ -238,7 +239,7 @@ class ApiEndpoint(Strict):
         default=[], description="SEC-2: the only sources allowed on the public endpoint"
     )
     max_public_prefix: int = Field(
-        default=24,
+        default=MAX_PUBLIC_PREFIX,
         ge=8,
         le=32,
         description="SEC-2: no allow-list entry may be wider than this prefix length",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.spec import capacity, versions
-from kubeprod.spec.model import CLOUDS, Environment, NodeGroup
+from kubeprod.spec.model import CLOUDS, Environment, NodeGroup, duration_minutes
+from kubeprod.thresholds import SCALE_DOWN_MAX_THRESHOLD, SCALE_DOWN_MIN_MINUTES
 
 Loc = tuple[str | int, ...]
 
@@ -230,6 +231,30 @@ def node_group_sizes(env: Environment) -> Iterator[Violation]:
                 f"max_size {group.max_size} is below min_size {group.min_size}",
                 "set max_size to at least min_size",
             )
+
+
+@rule
+def conservative_scale_down(env: Environment) -> Iterator[Violation]:
+    """CHR-6: the floor the policy gate holds every configuration to (kubeprod.thresholds)."""
+    auto = env.autoscaler
+    for field in ("scale_down_delay_after_add", "scale_down_unneeded_time"):
+        value = getattr(auto, field)
+        if duration_minutes(value) < SCALE_DOWN_MIN_MINUTES:
+            yield Violation(
+                ("autoscaler", field),
+                "CHR-6",
+                f"{value} scales down faster than production allows "
+                f"(at least {SCALE_DOWN_MIN_MINUTES}m)",
+                f"set autoscaler.{field}: 20m or more",
+            )
+    if auto.scale_down_utilization_threshold > SCALE_DOWN_MAX_THRESHOLD:
+        yield Violation(
+            ("autoscaler", "scale_down_utilization_threshold"),
+            "CHR-6",
+            f"{auto.scale_down_utilization_threshold} removes busy nodes; production allows at "
+            f"most {SCALE_DOWN_MAX_THRESHOLD}",
+            f"set autoscaler.scale_down_utilization_threshold: {SCALE_DOWN_MAX_THRESHOLD} or less",
+        )
 
 
 @rule

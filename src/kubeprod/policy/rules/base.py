@@ -10,9 +10,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from kubeprod import thresholds as th
 from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
+
+if TYPE_CHECKING:
+    from kubeprod.spec.model import Environment
 
 PASS, FAIL, UNKNOWN_STATUS, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -20,19 +24,36 @@ SEVERITIES = ("critical", "high", "medium", "low")
 
 @dataclass
 class Options:
-    """Thresholds the rules use; defaults follow the brief."""
+    """Thresholds the rules use; defaults follow the brief (kubeprod.thresholds)."""
 
-    max_public_prefix: int = 24  # SEC-2: no allow-listed range wider than this
-    min_zones: int = 3  # CHR-3 / NET-5 / CHR-5
-    system_min_nodes: int = 3  # K8S-2
-    workload_min_nodes: int = 3  # K8S-3
-    workload_max_nodes: int = 20  # K8S-3: the autoscaling ceiling must reach this
-    kms_deletion_window_days: int = 30  # CHR-1
-    scale_down_min_minutes: int = 10  # CHR-6: scale-down delays at least this
-    scale_down_max_threshold: float = 0.5  # CHR-6: utilisation threshold at most this
+    max_public_prefix: int = th.MAX_PUBLIC_PREFIX  # SEC-2: no allow-listed range wider
+    min_zones: int = th.MIN_ZONES  # CHR-3 / NET-5 / CHR-5
+    system_min_nodes: int = th.SYSTEM_MIN_NODES  # K8S-2
+    workload_min_nodes: int = th.WORKLOAD_MIN_NODES  # K8S-3
+    workload_max_nodes: int = th.WORKLOAD_MAX_NODES  # K8S-3: the autoscaling ceiling
+    kms_deletion_window_days: int = th.KMS_DELETION_WINDOW_DAYS  # CHR-1
+    scale_down_min_minutes: int = th.SCALE_DOWN_MIN_MINUTES  # CHR-6: delays at least this
+    scale_down_max_threshold: float = th.SCALE_DOWN_MAX_THRESHOLD  # CHR-6: threshold at most
     kubernetes_version: str | None = None  # K8S-1: None means kubeprod's N-1
-    log_retention_days: int = 365  # K8S-7: the spec's default logging.retention_days
+    log_retention_days: int = th.LOG_RETENTION_DAYS  # K8S-7
     strict: bool = False  # unknown / not-judged findings fail the gate too
+
+    @classmethod
+    def from_spec(cls, env: Environment, **overrides: Any) -> Options:
+        """The thresholds a spec sets for itself, so the gate judges its render by the
+        values `validate` accepted (CHR-6's floor is the profile's, see kubeprod.thresholds)."""
+        groups = env.node_groups
+        values: dict[str, Any] = {
+            "max_public_prefix": env.api_endpoint.max_public_prefix,
+            "system_min_nodes": groups.system.min_size,
+            "workload_min_nodes": groups.workload.min_size,
+            "workload_max_nodes": groups.workload.max_size,
+            "kms_deletion_window_days": env.encryption.key_deletion_window_days,
+            "kubernetes_version": env.kubernetes.version,
+            "log_retention_days": env.logging.retention_days,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
 
 @dataclass
