@@ -25,6 +25,39 @@ from kubeprod.spec.model import AzureCloud, Environment, NodeGroup, duration_min
 from kubeprod.terraform.hcl import Block, Call, Comment, Expr
 
 AZURERM_VERSION = "~> 4.55"
+# hashicorp/time: time_sleep waits for Azure RBAC propagation (as the AVM modules do).
+TIME_VERSION = "~> 0.13"
+# Azure RBAC assignments take effect after a delay; the AVM Key Vault module waits 30 s
+# (`wait_for_rbac_before_key_operations`). Doubled for a production first apply.
+RBAC_PROPAGATION = "60s"
+# Resource providers the module uses. The provider registers these itself
+# (resource_provider_registrations = "none" + this list) except Microsoft.Compute, which the
+# module manages to register its EncryptionAtHost feature (azurerm refuses to manage a
+# registration it also registers automatically).
+RESOURCE_PROVIDERS = (
+    "Microsoft.AlertsManagement",
+    "Microsoft.Authorization",
+    "Microsoft.ContainerService",
+    "Microsoft.Insights",
+    "Microsoft.KeyVault",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.Monitor",
+    "Microsoft.Network",
+    "Microsoft.OperationalInsights",
+    "Microsoft.OperationsManagement",
+    "Microsoft.PolicyInsights",
+    "Microsoft.Resources",
+    "Microsoft.Security",
+    "Microsoft.Storage",
+)
+# Ports of public LoadBalancer Services (the ingress controller) the node subnets admit.
+INGRESS_PORTS = ("80", "443")
+# Built-in roles that let an Entra ID group administer an AKS cluster with Azure RBAC
+# (mspnp/aks-baseline assigns both to the cluster admin group).
+AKS_ADMIN_ROLES = {
+    "admin": "Azure Kubernetes Service RBAC Cluster Admin",
+    "admin_user": "Azure Kubernetes Service Cluster User Role",
+}
 RG = "azurerm_resource_group.this"
 CLUSTER = "azurerm_kubernetes_cluster.this"
 KEY_VAULT = "azurerm_key_vault.this"
@@ -169,7 +202,7 @@ class AzureRenderer:
         zones = list(azure.zones)
         return {
             "versions.tf": _versions(env, azure),
-            "providers.tf": _providers(azure),
+            "providers.tf": _providers(azure, manage_compute=True),
             "locals.tf": _locals(env, azure, zones),
             "network.tf": _network(env),
             "security.tf": _security(env),
@@ -222,6 +255,7 @@ def _versions(env: Environment, azure: AzureCloud) -> list[Block | Comment]:
             required_providers=Block.of(
                 "required_providers",
                 azurerm={"source": "hashicorp/azurerm", "version": AZURERM_VERSION},
+                time={"source": "hashicorp/time", "version": TIME_VERSION},
             ),
             backend=Block.of(
                 "backend",
@@ -236,13 +270,25 @@ def _versions(env: Environment, azure: AzureCloud) -> list[Block | Comment]:
     ]
 
 
-def _providers(azure: AzureCloud) -> list[Block | Comment]:
+def _providers(azure: AzureCloud, *, manage_compute: bool = False) -> list[Block | Comment]:
     provider = Block.of("provider", "azurerm")
     if azure.subscription_id:
         provider.set(subscription_id=azure.subscription_id)
     else:
         provider.add(Comment("subscription_id comes from ARM_SUBSCRIPTION_ID."))
     provider.set(storage_use_azuread=True)
+    if manage_compute:
+        provider.add(
+            Comment(
+                "Microsoft.Compute is registered by azurerm_resource_provider_registration\n"
+                ".compute (with its EncryptionAtHost feature), so it is left out of automatic\n"
+                "registration."
+            )
+        )
+        provider.set(
+            resource_provider_registrations="none",
+            resource_providers_to_register=list(RESOURCE_PROVIDERS),
+        )
     provider.add(
         Block.of(
             "features",
@@ -291,22 +337,69 @@ def _locals(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block
     ]
 
 
+def _inbound(
+    name: str, priority: int, source: str | list[str], ports: list[str], **extra: Any
+) -> Block:
+    """One inbound NSG rule; `source` is a service tag or a list of CIDRs."""
+    prefixes = (
+        {"source_address_prefix": source}
+        if isinstance(source, str)
+        else {"source_address_prefixes": source}
+    )
+    return Block.of(
+        "security_rule",
+        name=name,
+        priority=priority,
+        direction="Inbound",
+        access=extra.pop("access", "Allow"),
+        protocol=extra.pop("protocol", "Tcp"),
+        source_port_range="*",
+        **({"destination_port_range": ports[0]} if len(ports) == 1 else {}),
+        **({"destination_port_ranges": ports} if len(ports) > 1 else {}),
+        **prefixes,
+        destination_address_prefix=extra.pop("destination", "*"),
+    )
+
+
+def _deny_internet() -> Block:
+    return _inbound("deny-internet-inbound", 4000, "Internet", ["*"], access="Deny", protocol="*")
+
+
+def _nsg_rules(env: Environment) -> tuple[list[Block], list[Block]]:
+    """(node subnet rules, API server subnet rules), after api-server-vnet-integration.md.
+
+    API server subnet: nodes -> 443 and 4443, Azure Load Balancer -> 9988 (the documented
+    table), and the allow-listed operators -> 443, since the public endpoint's traffic
+    arrives in the delegated subnet and the Internet deny would drop it. Node subnets:
+    the Internet reaches public LoadBalancer Services (the ingress controller) on 80/443
+    through the load balancer; nothing else from the Internet.
+    """
+    apiserver_cidr = api_server_subnet(env)
+    node_cidrs = list(env.network.private_subnets[: len(_azure(env).zones)])
+    apiserver = [
+        _inbound(
+            "allow-authorized-api",
+            100,
+            list(env.api_endpoint.public_allowed_cidrs),
+            ["443"],
+            destination=apiserver_cidr,
+        ),
+        _inbound("allow-nodes-api", 110, node_cidrs, ["443", "4443"], destination=apiserver_cidr),
+        _inbound(
+            "allow-lb-probe-api", 120, "AzureLoadBalancer", ["9988"], destination=apiserver_cidr
+        ),
+        _deny_internet(),
+    ]
+    nodes = [
+        _inbound("allow-internet-ingress", 200, "Internet", list(INGRESS_PORTS)),
+        _deny_internet(),
+    ]
+    return nodes, apiserver
+
+
 def _network(env: Environment) -> list[Block | Comment]:
     nodes = "azurerm_subnet.nodes"
-    nsg_rules = [
-        Block.of(
-            "security_rule",
-            name="deny-internet-inbound",
-            priority=4000,
-            direction="Inbound",
-            access="Deny",
-            protocol="*",
-            source_port_range="*",
-            destination_port_range="*",
-            source_address_prefix="Internet",
-            destination_address_prefix="*",
-        )
-    ]
+    node_rules, apiserver_rules = _nsg_rules(env)
     return [
         Block.of(
             "resource",
@@ -378,7 +471,13 @@ def _network(env: Environment) -> list[Block | Comment]:
             for_each=Expr("local.zones"),
             name=Expr('"nsg-nodes-${each.key}"'),
             **_common(tags=TAGS),
-        ).add(*nsg_rules),
+        ).add(
+            Comment(
+                "NET-2: public LoadBalancer Services (ingress) reach the nodes on 80/443 through\n"
+                "the load balancer; the nodes have no public IPs (SEC-1)."
+            ),
+            *node_rules,
+        ),
         Block.of(
             "resource",
             "azurerm_subnet_network_security_group_association",
@@ -393,7 +492,13 @@ def _network(env: Environment) -> list[Block | Comment]:
             "apiserver",
             name="nsg-apiserver",
             **_common(tags=TAGS),
-        ).add(*nsg_rules),
+        ).add(
+            Comment(
+                "K8S-4 / K8S-5: the traffic API Server VNet Integration needs "
+                "(api-server-vnet-integration.md)."
+            ),
+            *apiserver_rules,
+        ),
         Block.of(
             "resource",
             "azurerm_subnet_network_security_group_association",
@@ -478,18 +583,67 @@ def _key(name: str, purpose: str) -> Block:
             "rotation_policy",
             automatic=Block.of("automatic", time_after_creation="P365D"),
         ),
-        depends_on=[Expr("azurerm_role_assignment.deployer_crypto_officer")],
+        # Key operations wait until the deployer's Crypto Officer role has propagated.
+        depends_on=[Expr("time_sleep.deployer_rbac")],
         lifecycle=Block.of("lifecycle", prevent_destroy=True),
     )
+
+
+def _wait(name: str, assignments: list[str], purpose: str) -> list[Block | Comment]:
+    """A time_sleep after role assignments, before what needs them (AVM's RBAC wait)."""
+    return [
+        Comment(purpose),
+        Block.of(
+            "resource",
+            "time_sleep",
+            name,
+            create_duration=RBAC_PROPAGATION,
+            depends_on=[Expr(f"azurerm_role_assignment.{a}") for a in assignments],
+        ),
+    ]
+
+
+def admin_groups(env: Environment) -> list[str]:
+    """Entra ID groups that administer the cluster: access.* first, then clouds.azure.*."""
+    groups = [*env.access.azure_admin_group_object_ids, *_azure(env).admin_group_object_ids]
+    return list(dict.fromkeys(groups))
+
+
+def _admins(env: Environment) -> list[Block | Comment]:
+    """ACCESS-1: Azure RBAC roles for the admin groups, as mspnp/aks-baseline assigns them."""
+    out: list[Block | Comment] = [
+        Comment(
+            "ACCESS-1: local accounts are off and Kubernetes authorization is Azure RBAC, so\n"
+            "only these role assignments admit anyone: the admin groups get RBAC Cluster\n"
+            "Admin on the cluster and the Cluster User role to fetch a kubeconfig."
+        )
+    ]
+    for name, role in AKS_ADMIN_ROLES.items():
+        out.append(
+            Block.of(
+                "resource",
+                "azurerm_role_assignment",
+                f"cluster_{name}",
+                for_each=Call("toset", admin_groups(env)),
+                scope=Expr(f"{CLUSTER}.id"),
+                role_definition_name=role,
+                principal_id=Expr("each.value"),
+                principal_type="Group",
+            )
+        )
+    return out
 
 
 def _security(env: Environment) -> list[Block | Comment]:
     cluster_identity = "azurerm_user_assigned_identity.cluster.principal_id"
     return [
         Comment(
-            "SEC-8 / SEC-3: Key Vault (RBAC, purge protection, soft delete) holding the KMS\n"
-            "key for etcd encryption and the disk encryption key. The firewall admits\n"
-            "trusted Azure services (AKS KMS, disk encryption) and the operators' allow-list."
+            "SEC-8 / SEC-3: Key Vault (RBAC only, purge protection, soft delete) holding the\n"
+            "KMS key for etcd encryption and the disk encryption key. KMS runs in the\n"
+            "documented public-vault mode: a vault firewall (IP rules or public access off)\n"
+            "blocks the KMS plugin (use-kms-etcd-encryption.md, Limitations), so the network\n"
+            "stays open and Entra ID RBAC is the gate: only the deployer (Crypto Officer)\n"
+            "and the cluster identity (Crypto User) can use the keys. See docs/azure.md."
         ),
         Block.of(
             "resource",
@@ -508,9 +662,8 @@ def _security(env: Environment) -> list[Block | Comment]:
             ),
             network_acls=Block.of(
                 "network_acls",
-                default_action="Deny",
+                default_action="Allow",
                 bypass="AzureServices",
-                ip_rules=list(env.api_endpoint.public_allowed_cidrs),
             ),
             lifecycle=Block.of("lifecycle", prevent_destroy=True),
         ),
@@ -520,6 +673,11 @@ def _security(env: Environment) -> list[Block | Comment]:
             f"{KEY_VAULT}.id",
             "Key Vault Crypto Officer",
             "data.azurerm_client_config.current.object_id",
+        ),
+        *_wait(
+            "deployer_rbac",
+            ["deployer_crypto_officer"],
+            "Role assignments take a while to reach Key Vault: create keys only after it.",
         ),
         _key("etcd", "kms"),
         _key("disk", "des"),
@@ -532,8 +690,6 @@ def _security(env: Environment) -> list[Block | Comment]:
             **_common(tags=TAGS),
         ),
         _role("cluster_kms", f"{KEY_VAULT}.id", "Key Vault Crypto User", cluster_identity),
-        Comment("KMS with a firewalled vault (key_vault_network_access = Private)."),
-        _role("cluster_kms_private", f"{KEY_VAULT}.id", "Key Vault Contributor", cluster_identity),
         Comment("API Server VNet Integration and node subnets live in our VNet."),
         _role(
             "cluster_network",
@@ -567,6 +723,32 @@ def _security(env: Environment) -> list[Block | Comment]:
             "Reader",
             cluster_identity,
         ),
+        *_wait(
+            "cluster_rbac",
+            ["cluster_kms", "cluster_network", "des_crypto", "cluster_des_reader"],
+            "The cluster (KMS, disks, subnets) starts only once its roles have propagated.",
+        ),
+        Comment(
+            "SEC-3: host encryption needs the EncryptionAtHost feature of Microsoft.Compute\n"
+            "(enable-host-encryption.md). Registered here as code; the bootstrap module's\n"
+            "provider has already registered Microsoft.Compute itself, so it is imported."
+        ),
+        Block.of(
+            "import",
+            to=Expr("azurerm_resource_provider_registration.compute"),
+            id=Expr(
+                '"/subscriptions/${data.azurerm_client_config.current.subscription_id}'
+                '/providers/Microsoft.Compute"'
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_resource_provider_registration",
+            "compute",
+            name="Microsoft.Compute",
+            feature=Block.of("feature", name="EncryptionAtHost", registered=True),
+        ),
+        *_admins(env),
         Comment(
             "SEC-6: Pod Security Standards 'restricted', enforced (deny) by the Azure Policy\n"
             "add-on. kube-system and the add-on namespaces are excluded by the initiative."
@@ -647,9 +829,12 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
     workload = env.node_groups.workload
     version = env.kubernetes.version
     identity = "azurerm_user_assigned_identity.cluster"
+    # SEC-3: Managed OS disks. The disk encryption set rotates its key automatically, and
+    # rotating the key of ephemeral OS disks needs the pool scaled to zero
+    # (azure-disk-customer-managed-keys.md), which a system pool and a KMS cluster cannot take.
     disk = {
         "host_encryption_enabled": True,
-        "os_disk_type": "Ephemeral",
+        "os_disk_type": "Managed",
         "os_disk_size_gb": system.disk_size_gb,
         "node_public_ip_enabled": False,
     }
@@ -678,6 +863,7 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
             node_os_upgrade_channel="NodeImage",
             private_cluster_enabled=False,
             local_account_disabled=True,
+            run_command_enabled=False,
             role_based_access_control_enabled=True,
             oidc_issuer_enabled=True,
             workload_identity_enabled=True,
@@ -724,15 +910,18 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
             "azure_active_directory_role_based_access_control",
             azure_rbac_enabled=True,
             tenant_id=Expr("data.azurerm_client_config.current.tenant_id"),
-            admin_group_object_ids=list(azure.admin_group_object_ids),
         ),
         Comment("SEC-5 / NET-6 / CHR-5"),
         network,
-        Comment("SEC-8: etcd secrets encrypted with our Key Vault key."),
+        Comment(
+            "SEC-8: etcd secrets encrypted with our Key Vault key, public-vault KMS mode. The\n"
+            "versioned key ID is what AKS takes: after Key Vault rotates the key, the next plan\n"
+            "moves the cluster to the new version (docs/azure.md, KMS key rotation)."
+        ),
         Block.of(
             "key_management_service",
             key_vault_key_id=Expr("azurerm_key_vault_key.etcd.id"),
-            key_vault_network_access="Private",
+            key_vault_network_access="Public",
         ),
         Block.of("key_vault_secrets_provider", secret_rotation_enabled=True),
         Comment("CHR-6"),
@@ -759,11 +948,8 @@ def _aks(env: Environment, azure: AzureCloud, zones: list[str]) -> list[Block | 
     )
     cluster.set(
         depends_on=[
-            Expr("azurerm_role_assignment.cluster_kms"),
-            Expr("azurerm_role_assignment.cluster_kms_private"),
-            Expr("azurerm_role_assignment.cluster_network"),
-            Expr("azurerm_role_assignment.cluster_des_reader"),
-            Expr("azurerm_role_assignment.des_crypto"),
+            Expr("time_sleep.cluster_rbac"),
+            Expr("azurerm_resource_provider_registration.compute"),
             Expr("azurerm_subnet_nat_gateway_association.nodes"),
             Expr("azurerm_nat_gateway_public_ip_association.this"),
             Expr("azurerm_subnet_network_security_group_association.apiserver"),
@@ -865,6 +1051,179 @@ def _variables(env: Environment) -> list[Block | Comment]:
             description="CHR-7: webhook URL per alert target, keyed by the spec's webhook_env "
             "name (export TF_VAR_alert_webhook_urls; never in the spec)",
         )
+    ]
+
+
+# CHR-7: node recording rules evaluated in the Azure Monitor workspace, in the spirit of the
+# AVM monitoring module's node rule group (the dashboards and alerts read these series).
+NODE_RECORDING_RULES = (
+    (
+        "instance:node_cpu_utilisation:rate5m",
+        '1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{job="node", '
+        'mode=~"idle|iowait|steal"}[5m])))',
+    ),
+    (
+        "instance:node_memory_utilisation:ratio",
+        '1 - (node_memory_MemAvailable_bytes{job="node"} / node_memory_MemTotal_bytes{job="node"})',
+    ),
+    (
+        "instance_device:node_disk_io_time_seconds:rate5m",
+        'rate(node_disk_io_time_seconds_total{job="node", device!=""}[5m])',
+    ),
+)
+PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics"
+CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
+
+
+def _prometheus(env: Environment) -> list[Block | Comment]:
+    """CHR-7: managed Prometheus wired as the AVM monitoring module wires it.
+
+    Azure Monitor workspace <- data collection rule (Microsoft-PrometheusMetrics) through a
+    data collection endpoint; the rule and the endpoint (configurationAccessEndpoint) are
+    associated with the cluster, and a recording rule group runs on the workspace.
+    """
+    rule_group = Block.of(
+        "resource",
+        "azurerm_monitor_alert_prometheus_rule_group",
+        "node",
+        name=f"{env.name}-node-recording-rules",
+        **_common(
+            cluster_name=Expr(f"{CLUSTER}.name"),
+            rule_group_enabled=True,
+            interval="PT1M",
+            scopes=[Expr("azurerm_monitor_workspace.this.id")],
+            tags=TAGS,
+        ),
+    )
+    for record, expression in NODE_RECORDING_RULES:
+        rule_group.add(Block.of("rule", enabled=True, record=record, expression=expression))
+    return [
+        Comment(
+            "CHR-7: managed Prometheus. monitor_metrics on the cluster turns the agent on;\n"
+            "these resources say where its metrics go (AVM modules/monitoring/main.tf)."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_workspace",
+            "this",
+            name=f"amw-{env.name}",
+            **_common(tags=TAGS),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_endpoint",
+            "prometheus",
+            name=f"dce-{env.name}-prometheus",
+            **_common(kind="Linux", tags=TAGS),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_rule",
+            "prometheus",
+            name=f"dcr-{env.name}-prometheus",
+            **_common(
+                kind="Linux",
+                data_collection_endpoint_id=Expr(
+                    "azurerm_monitor_data_collection_endpoint.prometheus.id"
+                ),
+                tags=TAGS,
+            ),
+            destinations=Block.of(
+                "destinations",
+                monitor_account=Block.of(
+                    "monitor_account",
+                    monitor_account_id=Expr("azurerm_monitor_workspace.this.id"),
+                    name="prometheus",
+                ),
+            ),
+            data_flow=Block.of(
+                "data_flow", streams=[PROMETHEUS_STREAM], destinations=["prometheus"]
+            ),
+            data_sources=Block.of(
+                "data_sources",
+                prometheus_forwarder=Block.of(
+                    "prometheus_forwarder", name="PrometheusDataSource", streams=[PROMETHEUS_STREAM]
+                ),
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_rule_association",
+            "prometheus",
+            name=f"dcra-{env.name}-prometheus",
+            target_resource_id=Expr(f"{CLUSTER}.id"),
+            data_collection_rule_id=Expr("azurerm_monitor_data_collection_rule.prometheus.id"),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_rule_association",
+            "prometheus_endpoint",
+            name="configurationAccessEndpoint",
+            target_resource_id=Expr(f"{CLUSTER}.id"),
+            data_collection_endpoint_id=Expr(
+                "azurerm_monitor_data_collection_endpoint.prometheus.id"
+            ),
+        ),
+        rule_group,
+    ]
+
+
+def _container_insights(env: Environment) -> list[Block | Comment]:
+    """CHR-7: the data collection rule Container Insights needs with managed identity auth
+    (Azure/terraform-azurerm-aks log_analytics.tf: `azurerm_monitor_data_collection_rule.dcr`
+    and its association)."""
+    return [
+        Comment(
+            "CHR-7: Container Insights with managed-identity auth collects what this rule\n"
+            "says, into the Log Analytics workspace."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_rule",
+            "container_insights",
+            name=f"dcr-{env.name}-container-insights",
+            **_common(tags=TAGS),
+            destinations=Block.of(
+                "destinations",
+                log_analytics=Block.of(
+                    "log_analytics",
+                    workspace_resource_id=Expr("azurerm_log_analytics_workspace.this.id"),
+                    name="logs",
+                ),
+            ),
+            data_flow=Block.of(
+                "data_flow", streams=[CONTAINER_INSIGHTS_STREAM], destinations=["logs"]
+            ),
+            data_sources=Block.of(
+                "data_sources",
+                extension=Block.of(
+                    "extension",
+                    name="ContainerInsightsExtension",
+                    extension_name="ContainerInsights",
+                    streams=[CONTAINER_INSIGHTS_STREAM],
+                    extension_json=Call(
+                        "jsonencode",
+                        {
+                            "dataCollectionSettings": {
+                                "interval": "1m",
+                                "namespaceFilteringMode": "Off",
+                                "enableContainerLogV2": True,
+                            }
+                        },
+                    ),
+                ),
+            ),
+        ),
+        Block.of(
+            "resource",
+            "azurerm_monitor_data_collection_rule_association",
+            "container_insights",
+            name=f"dcra-{env.name}-container-insights",
+            target_resource_id=Expr(f"{CLUSTER}.id"),
+            data_collection_rule_id=Expr(
+                "azurerm_monitor_data_collection_rule.container_insights.id"
+            ),
+        ),
     ]
 
 
@@ -970,6 +1329,8 @@ def _monitoring(env: Environment) -> list[Block | Comment]:
         ),
         diagnostics,
         kv_diagnostics,
+        *_container_insights(env),
+        *_prometheus(env),
         group,
         *alerts,
     ]
@@ -985,6 +1346,12 @@ def _outputs() -> list[Block | Comment]:
         out("cluster_name", f"{CLUSTER}.name", "AKS cluster name"),
         out("oidc_issuer_url", f"{CLUSTER}.oidc_issuer_url", "Workload identity issuer"),
         out("key_vault_id", f"{KEY_VAULT}.id", "Key Vault with the KMS and disk keys"),
+        out(
+            "kms_key_id",
+            "azurerm_key_vault_key.etcd.id",
+            "Versioned KMS key the cluster should use (compare with az aks show "
+            "--query securityProfile.azureKeyVaultKms.keyId after a rotation)",
+        ),
         out(
             "nat_public_ips",
             "{ for zone, ip in azurerm_public_ip.nat : zone => ip.ip_address }",

@@ -1,87 +1,27 @@
-"""Types the AKS module uses that the shared azurerm schema subset lacks.
+"""The provider schemas an AKS module is validated against: azurerm plus hashicorp/time.
 
-shared/provider-schemas/azurerm.json (azurerm 4.55.0) has no `azurerm_management_lock`
-(CHR-1) and no `azurerm_resource_policy_assignment` (SEC-6). The shared directory is
-read-only here, so these two entries, written from the azurerm 4.x resource docs
-(arguments, required flags and blocks), are merged in before validating. They should
-move into the shared subset; until then they are hand-written, not generated.
+The AKS module uses two providers: azurerm (4.55, `data/provider-schemas/azurerm.json`)
+and hashicorp/time (0.13, `data/provider-schemas/time.json`, for the `time_sleep` that
+waits for Azure RBAC propagation). Both files are subsets of the complete schemas in
+shared/provider-schemas/full/, copied per type (provenance in their `_meta`).
+`azurerm_schema` merges the time provider into whichever azurerm file is validated
+(the 4.x subset or the 5.x one in newer-majors/), so one call checks every type.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
-from kubeprod.terraform.schema_check import attribute as _attr
-from kubeprod.terraform.schema_check import supplemented
+from kubeprod.terraform.schema_check import SCHEMA_DIR, load_schema
 
 PROVIDER_KEY = "registry.terraform.io/hashicorp/azurerm"
-
-
-def _timeouts(*names: str) -> dict[str, Any]:
-    return {
-        "nesting_mode": "single",
-        "block": {"attributes": {name: _attr() for name in names}},
-    }
-
-
-SUPPLEMENT: dict[str, dict[str, Any]] = {
-    "azurerm_management_lock": {
-        "block": {
-            "attributes": {
-                "id": _attr(computed=True),
-                "name": _attr(required=True),
-                "scope": _attr(required=True),
-                "lock_level": _attr(required=True),
-                "notes": _attr(),
-            },
-            "block_types": {"timeouts": _timeouts("create", "read", "delete")},
-        }
-    },
-    "azurerm_resource_policy_assignment": {
-        "block": {
-            "attributes": {
-                "id": _attr(computed=True),
-                "name": _attr(required=True),
-                "resource_id": _attr(required=True),
-                "policy_definition_id": _attr(required=True),
-                "description": _attr(),
-                "display_name": _attr(),
-                "enforce": _attr("bool"),
-                "location": _attr(),
-                "metadata": _attr(computed=True),
-                "not_scopes": _attr(["list", "string"]),
-                "parameters": _attr(),
-            },
-            "block_types": {
-                "identity": {
-                    "nesting_mode": "list",
-                    "max_items": 1,
-                    "block": {
-                        "attributes": {
-                            "type": _attr(required=True),
-                            "identity_ids": _attr(["set", "string"]),
-                            "principal_id": {"type": "string", "computed": True},
-                            "tenant_id": {"type": "string", "computed": True},
-                        }
-                    },
-                },
-                "non_compliance_message": {
-                    "nesting_mode": "list",
-                    "block": {
-                        "attributes": {
-                            "content": _attr(required=True),
-                            "policy_definition_reference_id": _attr(),
-                        }
-                    },
-                },
-                "timeouts": _timeouts("create", "read", "update", "delete"),
-            },
-        }
-    },
-}
+TIME_SCHEMA = SCHEMA_DIR / "time.json"
 
 
 def azurerm_schema(schema_file: Path) -> dict[str, Any]:
-    """The schema file with SUPPLEMENT merged in (types already present win)."""
-    return supplemented(schema_file, PROVIDER_KEY, SUPPLEMENT)
+    """The azurerm schema file with the hashicorp/time provider merged in."""
+    schema = copy.deepcopy(load_schema(schema_file))
+    schema["provider_schemas"].update(load_schema(TIME_SCHEMA)["provider_schemas"])
+    return schema

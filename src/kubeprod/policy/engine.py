@@ -120,7 +120,8 @@ def evaluate(
 
 def _rule_order(rule_id: str) -> tuple[int, int]:
     prefix, number = rule_id.split("-")
-    return (["CHR", "NET", "K8S", "SEC", "DR"].index(prefix), int(number))
+    order = ["CHR", "NET", "K8S", "SEC", "ACCESS", "DR"]
+    return (order.index(prefix) if prefix in order else len(order), int(number))
 
 
 def check_plan_json(

@@ -57,6 +57,9 @@ class Resource:
     line: int | None = None
     prevent_destroy: bool | None = None  # None: the configuration is not at hand
     action: str = "create"
+    # Attribute path ("key_management_service.0.key_vault_key_id", "depends_on") -> the
+    # resources its expression refers to ("azurerm_key_vault_key.etcd"); from directories.
+    refs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def config_address(self) -> str:

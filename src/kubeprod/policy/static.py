@@ -306,6 +306,7 @@ class ModuleInstance:
                             line,
                             prevent,
                             action="unknown-instances",
+                            refs=references(body),
                         )
                     )
                     continue
@@ -322,6 +323,7 @@ class ModuleInstance:
                             file,
                             line,
                             prevent,
+                            refs=references(body),
                         )
                     )
         for name in self.module_bodies:
@@ -355,6 +357,41 @@ def _objectify(value: Any) -> Any:
     if isinstance(value, list):
         return [_objectify(v) for v in value]
     return value
+
+
+_RESOURCE_REF = re.compile(
+    r"(?<![\w.])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)"
+    r"((?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*)?)"
+)
+
+
+def references(body: Any, path: str = "") -> dict[str, list[str]]:
+    """Attribute path -> the references of its expressions: "azurerm_key_vault_key.etcd.id".
+
+    Rules use this where the value itself is known only after apply but the wiring is
+    what they judge: which key the cluster's KMS uses, what a role assignment waits for.
+    """
+    out: dict[str, list[str]] = {}
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.startswith("__") or key in ("lifecycle", "for_each", "count"):
+                continue
+            out.update(references(value, f"{path}.{_unquote(key)}" if path else _unquote(key)))
+    elif isinstance(body, list):
+        blocks = all(isinstance(v, dict) for v in body) and body
+        for i, value in enumerate(body):
+            found = references(value, f"{path}.{i}" if blocks else path)
+            for key, names in found.items():
+                out[key] = sorted({*out.get(key, []), *names})
+    elif isinstance(body, str) and "${" in body:
+        names = {
+            m.group(1) + re.sub(r"\[[^\]]*\]", "", m.group(2))
+            for expr in re.findall(r"\$\{(.*?)\}", body, re.S)
+            for m in _RESOURCE_REF.finditer(expr)
+        }
+        if names:
+            out[path] = sorted(names)
+    return out
 
 
 def _key_text(key: Any) -> str:

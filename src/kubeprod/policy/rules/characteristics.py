@@ -6,6 +6,7 @@ import re
 from typing import Any, ClassVar
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule, show
 from kubeprod.policy.rules.lookup import azure_pools, gcp_pools, known
 
@@ -427,8 +428,9 @@ class MonitoringAlerting(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "aws_eks_addon amazon-cloudwatch-observability (Container Insights) and "
         "aws_cloudwatch_metric_alarm with alarm_actions",
-        "azure": "cluster oms_agent or monitor_metrics, and azurerm_monitor_metric_alert with "
-        "an action",
+        "azure": "cluster oms_agent or monitor_metrics, each with its data collection rule "
+        "associated (Prometheus to an Azure Monitor workspace, Container Insights), and "
+        "azurerm_monitor_metric_alert with an action",
         "gcp": "monitoring_config managed_prometheus enabled, and "
         "google_monitoring_alert_policy with notification_channels",
     }
@@ -471,6 +473,7 @@ class MonitoringAlerting(Rule):
                 ctx.ok(c, "Container Insights / managed Prometheus on", "oms_agent")
             else:
                 ctx.fail(c, "no oms_agent or monitor_metrics", "oms_agent", "add oms_agent")
+        aks.monitoring_wired(ctx)
         self._alerts(
             ctx,
             ctx.model.of("azurerm_monitor_metric_alert"),

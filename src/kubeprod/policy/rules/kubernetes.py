@@ -10,6 +10,7 @@ from kubeprod.facts.azure import AKS_LOG_CATEGORIES
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules import gke
+from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
     aws_node_groups,
@@ -243,7 +244,8 @@ class PrivateEndpoint(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "aws_eks_cluster vpc_config endpoint_private_access = true",
         "azure": "api_server_access_profile virtual_network_integration_enabled = true (or "
-        "private_cluster_enabled)",
+        "private_cluster_enabled); the API server subnet's NSG admits nodes on 443/4443 and "
+        "the Azure Load Balancer on 9988",
         "gcp": "private_cluster_config present with master_ipv4_cidr_block or "
         "private_endpoint_subnetwork (the private endpoint); with a peered control plane, "
         "a firewall rule from it for webhooks on tcp 8443, 9443, 15017 "
@@ -267,6 +269,7 @@ class PrivateEndpoint(Rule):
                     lambda v: v is True,
                     "true (API Server VNet Integration: a private API server IP in the VNet)",
                 )
+        aks.apiserver_nsg(ctx, public=False)
 
     def gcp(self, ctx: Ctx) -> None:
         for c in ctx.model.of("google_container_cluster"):
@@ -330,7 +333,9 @@ class RestrictedPublicEndpoint(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "endpoint_public_access = true with a non-empty public_access_cidrs without "
         "0.0.0.0/0",
-        "azure": "api_server_access_profile authorized_ip_ranges non-empty, without 0.0.0.0/0",
+        "azure": "api_server_access_profile authorized_ip_ranges non-empty, without 0.0.0.0/0; "
+        "the API server subnet's NSG admits those ranges on 443; with local accounts off, "
+        "admin groups or an RBAC Cluster Admin role assignment, or the endpoint admits nobody",
         "gcp": "enable_private_endpoint = false and master_authorized_networks_config "
         "cidr_blocks non-empty, without 0.0.0.0/0; someone holds a GKE admin role "
         "(google_project_iam_member roles/container.admin), or the endpoint admits nobody",
@@ -367,7 +372,12 @@ class RestrictedPublicEndpoint(Rule):
             else:
                 ctx.ok(c, f"{attr} = {ranges}", attr)
 
-    aws = azure = _judge
+    aws = _judge
+
+    def azure(self, ctx: Ctx) -> None:
+        self._judge(ctx)
+        aks.apiserver_nsg(ctx, public=True)
+        aks.cluster_admins(ctx)
 
     def gcp(self, ctx: Ctx) -> None:
         self._judge(ctx)

@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any, ClassVar
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import aws_private_subnets, aws_public_subnets, azure_pools
 
@@ -81,7 +82,8 @@ class PublicSubnets(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "aws_subnet tagged kubernetes.io/role/elb cover >= 3 zones",
         "azure": "NAT egress uses zonal Standard azurerm_public_ip (Azure needs public IPs, "
-        "not public subnets): sku Standard, zones set",
+        "not public subnets): sku Standard, zones set; node subnet NSGs admit Internet "
+        "80/443 for public LoadBalancer Services (ingress)",
         "gcp": "the load-balancer proxy-only subnet (purpose REGIONAL_MANAGED_PROXY) is ACTIVE; "
         "GCP NAT needs no public subnet",
     }
@@ -100,6 +102,7 @@ class PublicSubnets(Rule):
             ctx.check(
                 ip, "zones", lambda v: isinstance(v, list) and len(v) >= 1, "the NAT gateway's zone"
             )
+        aks.ingress_nsg(ctx)
 
     def gcp(self, ctx: Ctx) -> None:
         proxies = [

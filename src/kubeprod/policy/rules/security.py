@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules import gke
+from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import azure_pools
@@ -84,7 +85,8 @@ class StrictAllowList(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "every public_access_cidrs range is no wider than /24 (option "
         "--max-public-prefix) and not 0.0.0.0/0",
-        "azure": "every authorized_ip_ranges range no wider than /24",
+        "azure": "every authorized_ip_ranges range no wider than /24; run_command_enabled = "
+        "false (run command reaches the API server around the allow-list)",
         "gcp": "every master_authorized_networks_config range no wider than /24; "
         "gcp_public_cidrs_access_enabled = false",
     }
@@ -129,7 +131,19 @@ class StrictAllowList(Rule):
                 missing_ok=True,
             )
 
-    aws = azure = gcp = _judge
+    aws = gcp = _judge
+
+    def azure(self, ctx: Ctx) -> None:
+        """Also: AKS run command executes kubectl through the Azure API, around the
+        allow-list; mspnp/aks-baseline turns it off (`disableRunCommand: true`)."""
+        self._judge(ctx)
+        for c in ctx.model.of("azurerm_kubernetes_cluster"):
+            ctx.check(
+                c,
+                "run_command_enabled",
+                lambda v: v is False,
+                "false (run command bypasses the endpoint allow-list; aks-baseline turns it off)",
+            )
 
 
 def _set(ctx: Ctx, res: Resource, attr: str, fix: str) -> None:
@@ -152,7 +166,8 @@ class EncryptionAtRest(Rule):
         "aws_backup_vault kms_key_arn, aws_ebs_volume encrypted, every aws_s3_bucket with a "
         "server-side encryption configuration",
         "azure": "azurerm_disk_encryption_set with a Key Vault key; storage accounts "
-        "infrastructure_encryption_enabled",
+        "infrastructure_encryption_enabled; no ephemeral OS disks with automatic disk-key "
+        "rotation; host encryption with the EncryptionAtHost feature registered as code",
         "gcp": "google_kms_crypto_key rotation_period set; google_storage_bucket "
         "encryption default_kms_key_name",
     }
@@ -198,6 +213,8 @@ class EncryptionAtRest(Rule):
                 ctx.ok(c, "disks on the disk encryption set", "disk_encryption_set_id")
         for a in ctx.model.of("azurerm_storage_account"):
             ctx.check(a, "infrastructure_encryption_enabled", lambda v: v is True, "true")
+        aks.ephemeral_disk_rotation(ctx)
+        aks.host_encryption_registered(ctx)
 
     def gcp(self, ctx: Ctx) -> None:
         for k in ctx.model.of("google_kms_crypto_key"):
@@ -466,7 +483,10 @@ class SecretsKms(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": 'encryption_config resources include "secrets" with provider key_arn; every '
         "aws_kms_key enable_key_rotation = true",
-        "azure": "key_management_service key_vault_key_id set",
+        "azure": "key_management_service key_vault_key_id set (versioned, key with a rotation "
+        "policy); the vault matches the KMS mode (public: no vault firewall; private: public "
+        "access off + private endpoint); keys and cluster wait (time_sleep) for their role "
+        "assignments",
         "gcp": 'database_encryption state = "ENCRYPTED" with key_name; the GKE service '
         "agent created with google_project_service_identity (reference module "
         "examples/confidential_safer_cluster/kms.tf)",
@@ -507,6 +527,9 @@ class SecretsKms(Rule):
                 )
             else:
                 ctx.ok(c, "secrets encrypted with a Key Vault key", "key_management_service")
+        aks.kms_vault_mode(ctx)
+        aks.kms_key_rotation(ctx)
+        aks.rbac_propagation(ctx)
 
     def gcp(self, ctx: Ctx) -> None:
         for c in ctx.model.of("google_container_cluster"):
