@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -57,3 +58,25 @@ def resources(parsed: dict[str, list], type_: str) -> dict[str, dict]:
 requires_terraform = pytest.mark.skipif(
     shutil.which("terraform") is None, reason="terraform is not on PATH"
 )
+
+
+def mutate(directory: Path, where: str, old: str, new: str) -> None:
+    """Replace `old` (whitespace-insensitive) inside one block: "type.name" for a resource,
+    or "file.tf" for a whole file."""
+    pattern = r"\s*".join(re.escape(part) for part in old.split())
+    if where.endswith(".tf"):
+        path = directory / where
+        text, count = re.subn(pattern, new, path.read_text(), count=1)
+        assert count == 1, f"{old!r} not in {where}"
+        path.write_text(text)
+        return
+    rtype, name = where.split(".")
+    for path in directory.glob("*.tf"):
+        text = path.read_text()
+        m = re.search(rf'^resource "{rtype}" "{name}" \{{.*?^\}}', text, re.M | re.S)
+        if m:
+            block, count = re.subn(pattern, new, m.group(0), count=1)
+            assert count == 1, f"{old!r} not in {where}"
+            path.write_text(text[: m.start()] + block + text[m.end() :])
+            return
+    raise AssertionError(f"no resource {where}")

@@ -437,11 +437,11 @@ def monitoring_wired(ctx: Ctx) -> None:
                 )
 
 
-# --- ACCESS-1: cluster admins ------------------------------------------------------------------
+# --- SEC-2-ADMIN: cluster admins ------------------------------------------------------------------
 
 
 def cluster_admins(ctx: Ctx) -> None:
-    """ACCESS-1: an AKS with local accounts off admits someone.
+    """SEC-2-ADMIN: an AKS with local accounts off admits someone (the spec's ACCESS-1).
 
     Sources: AVM managed cluster `examples/waf-aligned/main.tf` (RBAC Cluster Admin to the
     deployer) and mspnp/aks-baseline `cluster-stamp.bicep` (the admin group gets "Azure
@@ -569,6 +569,7 @@ def apiserver_nsg(ctx: Ctx, *, public: bool) -> None:
             flows = [
                 (str(r), 443, "allow-listed operators", {"Internet"})
                 for r in cidrs(c.get("api_server_access_profile.0.authorized_ip_ranges") or [])
+                if r.prefixlen > 0  # an open range already fails K8S-5 / SEC-2 on the cluster
             ]
         else:
             node_subnets = {
