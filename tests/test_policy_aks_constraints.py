@@ -215,9 +215,9 @@ MISTAKES = {
         [(AKS, "azurerm_resource_provider_registration.compute,", "")],
         AKS,
     ),
-    # 4. Cluster admins: see test_policy_static (SEC-2-ADMIN); the admin-group route too.
+    # 4. Local accounts off and no admin: the endpoint admits nobody (K8S-5).
     "no-admin-at-all": (
-        "SEC-2-ADMIN",
+        "K8S-5",
         [
             (
                 "azurerm_role_assignment.cluster_admin",
@@ -257,7 +257,7 @@ def test_correct_render_passes_every_constraint(azure_render):
     report = check_directory(azure_render)
     assert report.passed, report.summary()
     checked = {f.rule_id for f in report.findings if f.status == "pass"}
-    assert {"SEC-2", "SEC-3", "SEC-8", "CHR-7", "K8S-4", "K8S-5", "NET-2", "SEC-2-ADMIN"} <= checked
+    assert {"SEC-2", "SEC-3", "SEC-8", "CHR-7", "K8S-4", "K8S-5", "NET-2"} <= checked
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
@@ -300,7 +300,7 @@ def test_admin_group_route_passes(azure_render, tmp_path):
         "azure_rbac_enabled = true\n"
         'admin_group_object_ids = ["00000000-0000-0000-0000-000000000001"]',
     )
-    assert check_directory(work).rule_status()["SEC-2-ADMIN"] == "pass"
+    assert check_directory(work).rule_status()["K8S-5"] == "pass"
 
 
 def test_nsg_evaluation_follows_priority():

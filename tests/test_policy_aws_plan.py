@@ -310,16 +310,15 @@ def statuses(report, rule_id: str) -> set[str]:
 def test_every_requirement_has_a_mutation():
     from kubeprod.policy.rules import REGISTRY
 
-    # SEC-2-ADMIN judges AKS only (EKS admins: the spec's ACCESS-1).
-    assert set(MUTATIONS) | {"DR-2", "SEC-2-ADMIN"} == set(REGISTRY)
+    assert set(MUTATIONS) | {"DR-2"} == set(REGISTRY)
 
 
 def test_production_plan_passes_with_its_directory(aws_plan):
     report = check_plan_json(aws_plan["plan"], config_dir=aws_plan["workdir"])
     assert report.passed, report.summary()
     rules = report.rule_status()
-    assert all(rules[r] == "pass" for r in rules if r not in ("SEC-6", "SEC-2-ADMIN")), rules
-    assert rules["SEC-6"] == rules["SEC-2-ADMIN"] == "not-judged"
+    assert all(rules[r] == "pass" for r in rules if r != "SEC-6"), rules
+    assert rules["SEC-6"] == "not-judged"
     cluster = next(f for f in report.findings if f.address == CLUSTER and f.rule_id == "CHR-1")
     assert cluster.file.endswith("eks.tf") and cluster.line
 

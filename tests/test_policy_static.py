@@ -140,12 +140,6 @@ AZURE = {
         "azurerm_monitor_diagnostic_setting.aks",
     ),
     "SEC-8": (AKS, "key_vault_key_id = azurerm_key_vault_key.etcd.id", "", AKS),
-    "SEC-2-ADMIN": (
-        "azurerm_role_assignment.cluster_admin",
-        'role_definition_name = "Azure Kubernetes Service RBAC Cluster Admin"',
-        'role_definition_name = "Reader"',
-        AKS,
-    ),
     "DR-2": ("versions.tf", 'backend "azurerm"', 'backend "local"', 'terraform.backend "local"'),
 }
 
@@ -276,15 +270,8 @@ AWS = {
 }
 
 
-# Rules a cloud's production render cannot fail by a mutation of this table, and why.
-NOT_MUTATED = {
-    # SEC-2-ADMIN judges AKS; GKE admins are project IAM (the spec's ACCESS-1 requires them).
-    "gcp": {"SEC-2-ADMIN"},
-}
-
-
 def test_tables_cover_every_rule():
-    assert set(AZURE) == set(REGISTRY) == set(GCP) | NOT_MUTATED["gcp"]
+    assert set(AZURE) == set(REGISTRY) == set(GCP)
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
@@ -293,9 +280,7 @@ def test_production_render_passes(rendered, cloud):
     assert report.passed, report.summary()
     assert report.cloud == cloud
     rules = report.rule_status()
-    # SEC-6: namespaces are labelled in the cluster. SEC-2-ADMIN: EKS and GKE admins are
-    # required by the spec's ACCESS-1, not judged in the module.
-    judged_elsewhere = {"SEC-6", "SEC-2-ADMIN"} if cloud != "azure" else set()
+    judged_elsewhere = {"SEC-6"} if cloud != "azure" else set()
     assert {r for r, s in rules.items() if s != "pass"} == judged_elsewhere, rules
 
 

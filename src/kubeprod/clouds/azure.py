@@ -610,7 +610,7 @@ def admin_groups(env: Environment) -> list[str]:
 
 
 def _admins(env: Environment) -> list[Block | Comment]:
-    """ACCESS-1: Azure RBAC roles for the admin groups, as mspnp/aks-baseline assigns them."""
+    """ACCESS-1 / K8S-5: Azure RBAC roles for the admin groups, as mspnp/aks-baseline does."""
     out: list[Block | Comment] = [
         Comment(
             "ACCESS-1: local accounts are off and Kubernetes authorization is Azure RBAC, so\n"

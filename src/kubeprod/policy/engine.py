@@ -118,11 +118,9 @@ def evaluate(
     return Report(findings, cloud, target or model.path, model.source, strict=options.strict)
 
 
-def _rule_order(rule_id: str) -> tuple[int | str, ...]:
-    """Brief order: family, then number; a sub-rule ("SEC-2-ADMIN") after its requirement."""
-    prefix, number, *sub = rule_id.split("-")
-    order = ["CHR", "NET", "K8S", "SEC", "DR"]
-    return (order.index(prefix) if prefix in order else len(order), int(number), *sub)
+def _rule_order(rule_id: str) -> tuple[int, int]:
+    prefix, number = rule_id.split("-")
+    return (["CHR", "NET", "K8S", "SEC", "DR"].index(prefix), int(number))
 
 
 def check_plan_json(

@@ -437,11 +437,11 @@ def monitoring_wired(ctx: Ctx) -> None:
                 )
 
 
-# --- SEC-2-ADMIN: cluster admins ------------------------------------------------------------------
+# --- K8S-5: cluster admins ------------------------------------------------------------------
 
 
 def cluster_admins(ctx: Ctx) -> None:
-    """SEC-2-ADMIN: an AKS with local accounts off admits someone (the spec's ACCESS-1).
+    """K8S-5: an AKS with local accounts off admits someone (the spec's ACCESS-1).
 
     Sources: AVM managed cluster `examples/waf-aligned/main.tf` (RBAC Cluster Admin to the
     deployer) and mspnp/aks-baseline `cluster-stamp.bicep` (the admin group gets "Azure

@@ -9,8 +9,7 @@ from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS
 from kubeprod.policy.plan_model import UNKNOWN, Resource
-from kubeprod.policy.rules import gke
-from kubeprod.policy.rules import aks
+from kubeprod.policy.rules import aks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
     aws_node_groups,

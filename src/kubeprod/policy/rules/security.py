@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
 from kubeprod.policy.plan_model import UNKNOWN, Resource
-from kubeprod.policy.rules import gke
-from kubeprod.policy.rules import aks
+from kubeprod.policy.rules import aks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import azure_pools
