@@ -613,9 +613,9 @@ def _admins(env: Environment) -> list[Block | Comment]:
     """ACCESS-1 / K8S-5: Azure RBAC roles for the admin groups, as mspnp/aks-baseline does."""
     out: list[Block | Comment] = [
         Comment(
-            "ACCESS-1: local accounts are off and Kubernetes authorization is Azure RBAC, so\n"
-            "only these role assignments admit anyone: the admin groups get RBAC Cluster\n"
-            "Admin on the cluster and the Cluster User role to fetch a kubeconfig."
+            "K8S-5: local accounts are off and Kubernetes authorization is Azure RBAC, so only\n"
+            "these role assignments admit anyone: the spec's admin groups get RBAC Cluster\n"
+            "Admin on the cluster and the Cluster User role (to fetch a kubeconfig)."
         )
     ]
     for name, role in AKS_ADMIN_ROLES.items():
