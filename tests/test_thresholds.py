@@ -83,3 +83,26 @@ def test_check_spec_that_does_not_exist_is_exit_2(tmp_path, capsys):
     shutil.copytree(EXAMPLE.parent, target)
     assert main(["check", str(target), "--spec", str(tmp_path / "nope.yaml")]) == 2
     assert "no such spec file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "cloud"), [("render", "aws"), ("render", "azure"), ("bootstrap", "gcp")]
+)
+def test_missing_cloud_section_is_an_input_error_not_an_assert(
+    tmp_path, monkeypatch, capsys, command, cloud
+):
+    import yaml
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    del data["clouds"][cloud]
+    for section in data.values():  # per-cloud settings elsewhere (dr.recovery_region.<cloud>)
+        if isinstance(section, dict):
+            for value in section.values():
+                if isinstance(value, dict):
+                    value.pop(cloud, None)
+    spec = tmp_path / "one-less.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    monkeypatch.chdir(tmp_path)
+    assert main([command, str(spec), "--cloud", cloud]) == 2
+    err = capsys.readouterr().err
+    assert f"no clouds.{cloud} section" in err and "Fix:" in err and "Traceback" not in err

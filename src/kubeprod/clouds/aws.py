@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from kubeprod.clouds.base import Files
+from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
 from kubeprod.requirements import Req
 from kubeprod.spec import capacity
@@ -85,7 +85,7 @@ class AwsRenderer:
     name: ClassVar = "aws"
 
     def render(self, env: Environment) -> Files:
-        assert env.clouds.aws is not None, "the spec has no clouds.aws section"
+        section(env, "aws")
         return {
             "versions.tf": self.versions(env),
             "providers.tf": self.providers(env),
@@ -104,8 +104,7 @@ class AwsRenderer:
     # -- versions and providers ---------------------------------------------------------
 
     def versions(self, env: Environment) -> list[Block | Comment]:
-        aws = env.clouds.aws
-        assert aws is not None
+        aws = section(env, "aws")
         backend = B(
             "backend",
             "s3",
@@ -132,8 +131,7 @@ class AwsRenderer:
         ]
 
     def providers(self, env: Environment) -> list[Block | Comment]:
-        aws = env.clouds.aws
-        assert aws is not None
+        aws = section(env, "aws")
         provider = B("provider", "aws", region=aws.region)
         if aws.account_id:
             provider.set(allowed_account_ids=[aws.account_id])
@@ -145,8 +143,7 @@ class AwsRenderer:
         ]
 
     def locals(self, env: Environment) -> list[Block | Comment]:
-        aws = env.clouds.aws
-        assert aws is not None
+        aws = section(env, "aws")
         net = env.network
         pods = (
             capacity.split_pod_cidr(net.pod_cidr, len(aws.zones))

@@ -17,20 +17,18 @@ from kubeprod.clouds.aws import (
     root_admin_statement,
     statement,
 )
-from kubeprod.clouds.base import Files
+from kubeprod.clouds.base import Files, section
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 
 def bucket_name(env: Environment, account: str) -> str:
-    aws = env.clouds.aws
-    assert aws is not None
+    aws = section(env, "aws")
     return env.state.aws.bucket or f"kubeprod-{env.name}-{account}-{aws.region}"
 
 
 def bootstrap_files(env: Environment) -> Files:
-    aws = env.clouds.aws
-    assert aws is not None
+    aws = section(env, "aws")
     bucket_expr = env.state.aws.bucket or interp(f"kubeprod-{env.name}-${{{ACCOUNT}}}-{aws.region}")
     provider = B("provider", "aws", region=aws.region)
     provider.add(B("default_tags", tags={**env.tags, "kubeprod-environment": env.name}))

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from kubeprod.clouds.base import Files
+from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES, PSS_RESTRICTED_INITIATIVE
@@ -100,12 +100,7 @@ METRIC_ALERTS: tuple[tuple[str, str, str, str, float, int], ...] = (
 
 
 def _azure(env: Environment) -> AzureCloud:
-    if env.clouds.azure is None:
-        raise InputError(
-            f"environment '{env.name}' has no clouds.azure section. Fix: add "
-            '`clouds: {azure: {location: westeurope, zones: ["1", "2", "3"]}}` to the spec'
-        )
-    return env.clouds.azure
+    return section(env, "azure")
 
 
 def _short_hash(*parts: str, length: int = 6) -> str:

@@ -10,12 +10,39 @@ declared not covered.
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol, overload
 
-from kubeprod.spec.model import CloudName, Environment
+from kubeprod.errors import InputError
+from kubeprod.spec.model import AwsCloud, AzureCloud, CloudName, Environment, GcpCloud
 from kubeprod.terraform.hcl import Block, Comment
 
 Files = dict[str, list[Block | Comment]]
+
+# What each cloud's section needs at least, for the error that names it.
+_SECTION_EXAMPLE = {
+    "aws": "clouds: {aws: {region: eu-west-1, zones: [eu-west-1a, eu-west-1b, eu-west-1c]}}",
+    "azure": 'clouds: {azure: {location: westeurope, zones: ["1", "2", "3"]}}',
+    "gcp": "clouds: {gcp: {project: my-project, region: europe-west1, zones: [...]}}",
+}
+
+
+@overload
+def section(env: Environment, cloud: Literal["aws"]) -> AwsCloud: ...
+@overload
+def section(env: Environment, cloud: Literal["azure"]) -> AzureCloud: ...
+@overload
+def section(env: Environment, cloud: Literal["gcp"]) -> GcpCloud: ...
+@overload
+def section(env: Environment, cloud: str) -> AwsCloud | AzureCloud | GcpCloud: ...
+def section(env: Environment, cloud: str) -> AwsCloud | AzureCloud | GcpCloud:
+    """The spec's `clouds.<cloud>` section; a clear input error (exit 2) when it is missing."""
+    found: AwsCloud | AzureCloud | GcpCloud | None = getattr(env.clouds, cloud, None)
+    if found is None:
+        raise InputError(
+            f"environment '{env.name}' has no clouds.{cloud} section. Fix: add it to the spec, "
+            f"e.g. `{_SECTION_EXAMPLE.get(cloud, 'clouds: {' + cloud + ': {...}}')}`"
+        )
+    return found
 
 
 class CloudRenderer(Protocol):

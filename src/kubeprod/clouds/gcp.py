@@ -15,7 +15,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from kubeprod.clouds import gcp_sizing as sizing
-from kubeprod.clouds.base import Files
+from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
@@ -77,9 +77,7 @@ PROJECT_NUMBER = "data.google_project.this.number"
 
 
 def gcp_of(env: Environment) -> GcpCloud:
-    if env.clouds.gcp is None:
-        raise InputError("the spec has no clouds.gcp section. Fix: add project, region and zones")
-    return env.clouds.gcp
+    return section(env, "gcp")
 
 
 def labels_of(env: Environment) -> dict[str, str]:

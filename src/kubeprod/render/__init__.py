@@ -12,7 +12,7 @@ from importlib import import_module
 from pathlib import Path
 
 from kubeprod.clouds import renderer_for
-from kubeprod.clouds.base import Files
+from kubeprod.clouds.base import Files, section
 from kubeprod.render.output import WriteResult, render_texts, write_module
 from kubeprod.spec.model import Environment
 
@@ -57,6 +57,7 @@ def bootstrap_command(spec: str, cloud: str, *, local: bool = False) -> str:
 
 def render_module(env: Environment, cloud: str, spec: str, out: str) -> dict[str, str]:
     """File name -> text of the module for `cloud`. Deterministic, no I/O."""
+    section(env, cloud)  # a missing clouds.<cloud> section is an input error, not an assert
     files = renderer_for(cloud).render(env)
     return render_texts(files, header_for(spec, cloud, out))
 
@@ -85,6 +86,7 @@ def bootstrap_module(
 
     `extra` adds files rendered under the same header (the local cloud's override).
     """
+    section(env, cloud)
     files = {**bootstrap_files(env, cloud), **(extra or {})}
     header = header_for(spec, cloud, out, command=bootstrap_command(spec, cloud, local=local))
     return render_texts(files, header)
