@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeprod.policy.engine import check_directory
-from kubeprod.policy.plan_model import UNKNOWN, backend_of
+from kubeprod.policy.plan_model import UNKNOWN, Ref, backend_of
 from kubeprod.policy.static import from_directory, parse_directory
 
 
@@ -32,6 +32,7 @@ variable "pools" {
 variable "create_ns" { default = false }
 
 data "aws_availability_zones" "available" {}
+data "aws_subnets" "public" {}
 
 locals {
   azs      = slice(data.aws_availability_zones.available.names, 0, 3)
@@ -86,7 +87,7 @@ resource "kubernetes_namespace_v1" "apps" {
 }
 
 resource "aws_nat_gateway" "by_data" {
-  count     = length(data.aws_availability_zones.available.names)
+  count     = length(data.aws_subnets.public.ids)
   subnet_id = "x"
 }
 """,
@@ -151,8 +152,11 @@ def test_module_tree_evaluates_like_terraform(tmp_path):
     assert work.values["taint"] == []  # dynamic block over an empty list: no block
     assert work.values["capacity_type"] == "ON_DEMAND"
     assert work.values["instance_types"] == ["m5.large"]
-    # ids come from the cloud: a list of three unknowns, not an unknown list
-    assert work.values["subnet_ids"] == [UNKNOWN, UNKNOWN, UNKNOWN]
+    # ids come from the cloud: each names the subnet it is the ID of (through the module
+    # output), so rules can follow it to the subnet's zone and CIDR
+    assert work.values["subnet_ids"] == [f"module.vpc.aws_subnet.private[{i}].id" for i in range(3)]
+    assert all(isinstance(i, Ref) for i in work.values["subnet_ids"])
+    assert subnets[0].values["id"] == work.values["subnet_ids"][0]
     assert not any(a.startswith("module.disabled") for a in res)  # count = 0 on a module call
     assert not any(a.startswith("kubernetes_namespace_v1") for a in res)  # count = 0
     # count from a data source: one instance marked unknown, never a phantom judged as real

@@ -43,6 +43,52 @@ def is_unknown(value: Any) -> bool:
     return value is UNKNOWN
 
 
+class Ref(str):
+    """A value known after apply that the configuration takes from another resource or a
+    data source; the text names where (`aws_subnet.private[0].id`,
+    `data.aws_availability_zones.available.names[1]`). It proves the attribute is set
+    (a key ARN, a subnet ID) and lets rules follow it to that resource; it never stands
+    for a literal value."""
+
+    def __repr__(self) -> str:
+        return f"({self} after apply)"
+
+
+def from_data_source(value: Any) -> bool:
+    return isinstance(value, Ref) and value.startswith("data.")
+
+
+# Documented provider/API defaults for attributes the rules read, applied when the
+# configuration does not set them (the plan shows them "known after apply"):
+# - EKS CreateNodegroup capacityType: "ON_DEMAND" when omitted (AWS provider docs,
+#   aws_eks_node_group `capacity_type`; EKS API reference, CreateNodegroup).
+# - EKS VpcConfigRequest publicAccessCidrs: "The default value is 0.0.0.0/0" and
+#   endpointPublicAccess defaults to true, endpointPrivateAccess to false (EKS API
+#   reference, VpcConfigRequest; AWS provider docs, aws_eks_cluster vpc_config).
+PROVIDER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "aws_eks_node_group": {"capacity_type": "ON_DEMAND"},
+    "aws_eks_cluster": {
+        "vpc_config.0.public_access_cidrs": ["0.0.0.0/0"],
+        "vpc_config.0.endpoint_public_access": True,
+        "vpc_config.0.endpoint_private_access": False,
+    },
+}
+
+
+def apply_defaults(res: Resource, unset: Any) -> None:
+    """Put the documented default where `unset(res, path)` says the configuration leaves
+    an attribute out (only inside blocks the resource has)."""
+    for path, default in PROVIDER_DEFAULTS.get(res.type, {}).items():
+        parent_path, _, leaf = path.rpartition(".")
+        parent = dig(res.values, parent_path) if parent_path else res.values
+        if not isinstance(parent, dict):
+            continue
+        current = parent.get(leaf)
+        if current is None or (current is UNKNOWN and unset(res, path)):
+            parent[leaf] = json.loads(json.dumps(default))
+            res.defaults.append(path)
+
+
 @dataclass
 class Resource:
     """One managed resource instance."""
@@ -60,6 +106,8 @@ class Resource:
     # Attribute path ("key_management_service.0.key_vault_key_id", "depends_on") -> the
     # resources its expression refers to ("azurerm_key_vault_key.etcd"); from directories.
     refs: dict[str, list[str]] = field(default_factory=dict)
+    defaults: list[str] = field(default_factory=list)  # attributes given provider defaults
+    origins: dict[str, str] = field(default_factory=dict)  # attribute -> data source it took
 
     @property
     def config_address(self) -> str:
@@ -207,10 +255,41 @@ def from_plan(plan: dict[str, Any], config_dir: Path | None = None, path: str = 
         name: o.get("value", UNKNOWN)
         for name, o in ((plan.get("planned_values") or {}).get("outputs") or {}).items()
     }
+    for r in resources:
+        if r.values.get("id") is UNKNOWN:
+            r.values["id"] = Ref(f"{r.address}.id")
     model = Model(resources, "plan", path=path, outputs=outputs, config_dir=config_dir)
+    static: dict[str, dict[str, Any]] | None = None
     if config_dir is not None and any(Path(config_dir).glob("*.tf")):
-        _attach_configuration(model, Path(config_dir), plan)
+        static = _attach_configuration(model, Path(config_dir), plan)
+    expressions = config_expressions(plan)
+
+    def unset(res: Resource, path: str) -> bool:
+        if static is not None and res.address in static:
+            return dig(static[res.address], path) is None
+        exprs = expressions.get(res.config_address)
+        return exprs is not None and dig(exprs, path) is None
+
+    for r in model.resources:
+        apply_defaults(r, unset)
     return model
+
+
+def config_expressions(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Config address -> the `expressions` of its resource block in the plan's
+    `configuration` (what the configuration sets, and what each value references)."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def walk(module: dict[str, Any], prefix: str) -> None:
+        for res in module.get("resources", []) or []:
+            address = f"{prefix}.{res.get('address')}" if prefix else str(res.get("address"))
+            out[address] = res.get("expressions") or {}
+        for name, call in (module.get("module_calls") or {}).items():
+            child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
+            walk(call.get("module") or {}, child)
+
+    walk((plan.get("configuration") or {}).get("root_module") or {}, "")
+    return out
 
 
 def _module_dirs(config_dir: Path, plan: dict[str, Any]) -> dict[str, Path]:
@@ -244,7 +323,9 @@ def _module_dirs(config_dir: Path, plan: dict[str, Any]) -> dict[str, Path]:
     return dirs
 
 
-def _attach_configuration(model: Model, config_dir: Path, plan: dict[str, Any]) -> None:
+def _attach_configuration(
+    model: Model, config_dir: Path, plan: dict[str, Any]
+) -> dict[str, dict[str, Any]] | None:
     """Files, lines and prevent_destroy from the .tf sources beside the plan; the backend."""
     dirs = _module_dirs(config_dir, plan)
     blocks: dict[str, tuple[str, int, bool]] = {}
@@ -259,19 +340,21 @@ def _attach_configuration(model: Model, config_dir: Path, plan: dict[str, Any]) 
         elif strip_keys(r.module) in dirs:
             r.prevent_destroy = None
     model.backend = backend_of(config_dir)
-    _fill_from_configuration(model, config_dir)
+    return _fill_from_configuration(model, config_dir)
 
 
-def _fill_from_configuration(model: Model, config_dir: Path) -> None:
-    """Attributes the plan shows as known after apply, read statically where they are literal
-    in the configuration (e.g. the literal keys of a jsonencode with one unknown leaf)."""
+def _fill_from_configuration(model: Model, config_dir: Path) -> dict[str, dict[str, Any]] | None:
+    """Values the plan shows as known after apply, read from the evaluated configuration
+    where it proves them (a literal beside an unknown leaf, a reference to another
+    resource's ID); zones taken from a data source are recorded as such. Returns the
+    configuration's values by address (None when the directory cannot be evaluated)."""
     from kubeprod.errors import InputError
     from kubeprod.policy.static import from_directory
 
     try:
         static_model = from_directory(config_dir)
     except InputError:
-        return
+        return None
     static = {r.address: r.values for r in static_model.resources}
     emptied = emptied_by_override(config_dir)
     planned = {r.address for r in model.resources}
@@ -282,14 +365,33 @@ def _fill_from_configuration(model: Model, config_dir: Path) -> None:
     ignored = ignored_by_override(config_dir)
     for r in model.resources:
         literal = static.get(r.address)
-        if not literal:
+        if not literal or literal is r.values:
             continue
-        for key, value in list(r.values.items()):
-            if value is UNKNOWN and key in literal and literal[key] is not UNKNOWN:
-                r.values[key] = literal[key]
+        r.values = _fill_unknown(r.values, literal)
+        for key, value in literal.items():
+            if from_data_source(value):
+                r.origins[key] = value
+            elif isinstance(value, list) and any(from_data_source(v) for v in value):
+                r.origins[key] = next(v for v in value if from_data_source(v))
         for key in ignored.get(r.config_address, []):
             if key in literal and literal[key] is not UNKNOWN:
                 r.values[key] = literal[key]
+    return static
+
+
+def _fill_unknown(planned: Any, configured: Any) -> Any:
+    """The plan's value with each unknown leaf replaced by the configuration's value."""
+    if planned is UNKNOWN:
+        return configured
+    if isinstance(planned, dict) and isinstance(configured, dict):
+        return {k: _fill_unknown(v, configured.get(k, UNKNOWN)) for k, v in planned.items()}
+    if (
+        isinstance(planned, list)
+        and isinstance(configured, list)
+        and len(planned) == len(configured)
+    ):
+        return [_fill_unknown(p, c) for p, c in zip(planned, configured, strict=True)]
+    return planned
 
 
 # -- static scanning of .tf files ----------------------------------------------------------

@@ -39,7 +39,15 @@ from kubeprod.policy.hcl_expr import (
     evaluate_raw,
     parse_raw,
 )
-from kubeprod.policy.plan_model import UNKNOWN, Model, Resource, is_override, scan_resources
+from kubeprod.policy.plan_model import (
+    UNKNOWN,
+    Model,
+    Ref,
+    Resource,
+    apply_defaults,
+    is_override,
+    scan_resources,
+)
 
 _PARSED: dict[tuple[str, float, int], dict[str, dict[str, Any]]] = {}
 _META = ("count", "for_each", "lifecycle", "depends_on", "provider", "provisioner", "connection")
@@ -134,9 +142,55 @@ class _Lazy(Obj):
 
 
 class _AllUnknown(Obj):
-    """`data.*`: every attribute comes from the cloud."""
+    """Something whose every attribute comes from the cloud."""
 
     def attr(self, name: str) -> Any:
+        return UNKNOWN
+
+
+# data sources whose list of zones modules take by position (`names[0]`, `slice(.., 0, 3)`):
+# three distinct zones (what a region offers at least), each a Ref naming its position, so
+# rules can refuse zones picked by list order (NET-5) and still count them as distinct.
+_ZONE_SOURCES = {
+    "aws_availability_zones": ("names", "zone_ids"),
+    "google_compute_zones": ("names",),
+}
+
+
+class _DataSources(Obj):
+    """`data.TYPE.NAME.ATTR`: values read from the cloud at plan time."""
+
+    def attr(self, name: str) -> Any:
+        zone_attrs = _ZONE_SOURCES.get(name)
+        if not zone_attrs:
+            return _AllUnknown()
+        return _Lazy(lambda label: _zone_source(name, label, zone_attrs), _AnyName())
+
+
+def _zone_source(dtype: str, label: str, attrs: tuple[str, ...]) -> Obj:
+    values = {a: [Ref(f"data.{dtype}.{label}.{a}[{i}]") for i in range(3)] for a in attrs}
+    return _ResourceObj(f"data.{dtype}.{label}", values)
+
+
+class _AnyName(list):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+class _ResourceObj(Obj):
+    """A resource as other expressions see it: configured attributes as configured; an
+    identifier it does not set (`id`, `arn`, `*_id`, `*_arn`) is a Ref naming it; any
+    other unset attribute is known only after apply."""
+
+    def __init__(self, address: str, values: dict[str, Any]):
+        super().__init__(values)
+        self.address = address
+
+    def attr(self, name: str) -> Any:
+        if name in self:
+            return self[name]
+        if name in ("id", "arn") or name.endswith(("_id", "_arn")):
+            return Ref(f"{self.address}.{name}")
         return UNKNOWN
 
 
@@ -183,7 +237,7 @@ class ModuleInstance:
             var=self.variables,
             local=_Lazy(self._local, list(self.raw_locals)),
             module=_Lazy(self._module_value, list(self.module_bodies)),
-            data=_AllUnknown(),
+            data=_DataSources(),
             path=Obj(module=str(directory), root=str(tree.root), cwd=os.getcwd()),
             terraform=Obj(workspace="default"),
         )
@@ -229,7 +283,15 @@ class ModuleInstance:
                 instances = _instances(body, self.scope)
                 if instances is UNKNOWN:
                     return UNKNOWN
-                objs = {k: _objectify(_body_values(body, s)) for k, s in instances}
+                base = f"{rtype}.{rname}"
+                base = f"{self.address}.{base}" if self.address else base
+                objs = {
+                    k: _ResourceObj(
+                        base if k is None else f"{base}[{_key_text(k)}]",
+                        _objectify(_body_values(body, s)),
+                    )
+                    for k, s in instances
+                }
                 if "count" in body:
                     return [objs[k] for k in sorted(objs)]
                 if "for_each" in body:
@@ -312,12 +374,14 @@ class ModuleInstance:
                     continue
                 for index, scope in instances:
                     address = base if index is None else f"{base}[{_key_text(index)}]"
+                    values = _body_values(body, scope)
+                    values.setdefault("id", Ref(f"{address}.id"))
                     self.tree.resources.append(
                         Resource(
                             address,
                             rtype,
                             rname,
-                            _body_values(body, scope),
+                            values,
                             self.address,
                             index,
                             file,
@@ -514,6 +578,8 @@ def from_directory(directory: Path) -> Model:
             f"{directory}: the configuration nests too deeply to evaluate. Fix: run "
             "`terraform plan` and check the plan JSON instead"
         ) from None
+    for r in tree.resources:
+        apply_defaults(r, lambda _res, _path: False)  # unset here is None, never unknown
     return Model(
         tree.resources,
         "directory",

@@ -8,7 +8,15 @@ from typing import Any, ClassVar
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule, show
-from kubeprod.policy.rules.lookup import azure_pools, gcp_pools, known
+from kubeprod.policy.rules.lookup import (
+    AUTO_MODE,
+    SELF_MANAGED,
+    aws_node_shapes,
+    azure_pools,
+    gcp_pools,
+    known,
+    subnet_zones,
+)
 
 
 def prevent_destroy(ctx: Ctx, res: Resource) -> None:
@@ -152,32 +160,41 @@ class MultiAz(Rule):
     }
 
     def aws(self, ctx: Ctx) -> None:
-        zones_by_id = {
-            s.get("id"): s.get("availability_zone")
-            for s in ctx.model.of("aws_subnet")
-            if isinstance(s.get("id"), str)
-        }
-        groups = ctx.model.of("aws_eks_node_group")
-        if not ctx.need(groups, "aws_eks_node_group"):
-            return
-        for g in groups:
-            ids = g.get("subnet_ids")
-            if ids is UNKNOWN:
-                ctx.unknown(g, "subnet_ids are known only after apply", "subnet_ids")
-                continue
-            ids = ids or []
-            spread = (
-                len({zones_by_id[i] for i in ids})
-                if ids and all(isinstance(i, str) and i in zones_by_id for i in ids)
-                else len(ids)
+        shapes = aws_node_shapes(ctx.model)
+        if not shapes:
+            ctx.fail(
+                None,
+                "no EKS nodes in the configuration (no aws_eks_node_group, no Auto Scaling "
+                "group tagged kubernetes.io/cluster/NAME, no Auto Mode compute_config)",
+                "aws_eks_node_group",
+                "add node groups spread over the zones",
             )
-            if spread >= ctx.opt.min_zones:
-                ctx.ok(g, f"subnet_ids span {spread} zones", "subnet_ids")
+            return
+        for shape in shapes:
+            ids = shape.subnets()
+            zones = subnet_zones(ctx.model, ids)
+            attr = shape.subnets_attr
+            if zones is UNKNOWN and isinstance(ids, list) and len(set(ids)) < ctx.opt.min_zones:
+                ctx.fail(
+                    shape.res,
+                    f"{shape.shape}: {len(set(ids))} subnet(s) span at most that many zones",
+                    attr,
+                    f"one private subnet in each of {ctx.opt.min_zones} zones",
+                )
+            elif zones is UNKNOWN:
+                ctx.unknown(
+                    shape.res,
+                    f"{shape.shape}: the zones of {attr} are known only after apply (pass the "
+                    "plan with its directory so the subnets can be followed)",
+                    attr,
+                )
+            elif len(zones) >= ctx.opt.min_zones:
+                ctx.ok(shape.res, f"{shape.shape}: {attr} span zones {zones}", attr)
             else:
                 ctx.fail(
-                    g,
-                    f"subnet_ids span {spread} zone(s)",
-                    "subnet_ids",
+                    shape.res,
+                    f"{shape.shape}: {attr} span {len(zones)} zone(s) {zones}",
+                    attr,
                     f"one private subnet in each of {ctx.opt.min_zones} zones",
                 )
 
@@ -243,6 +260,20 @@ class OnDemandOnly(Rule):
             ctx.check(
                 g, "capacity_type", lambda v: v == "ON_DEMAND", '"ON_DEMAND"', missing_ok=True
             )
+        for shape in aws_node_shapes(ctx.model):
+            if shape.shape == AUTO_MODE:
+                ctx.ok(shape.res, "EKS Auto Mode built-in node pools run on-demand instances")
+            elif shape.shape == SELF_MANAGED:
+                mixed = blocks(shape.res.get("mixed_instances_policy"))
+                dist = blocks(mixed[0].get("instances_distribution")) if mixed else []
+                attr = (
+                    "mixed_instances_policy.0.instances_distribution.0."
+                    "on_demand_percentage_above_base_capacity"
+                )
+                if dist:
+                    ctx.check(shape.res, attr, lambda v: v == 100, "100", missing_ok=True)
+                else:
+                    ctx.ok(shape.res, "Auto Scaling group without a Spot mix", "")
         for lt in ctx.model.of("aws_launch_template"):
             market = blocks(lt.get("instance_market_options"))
             if any(m.get("market_type") == "spot" for m in market):
@@ -292,7 +323,17 @@ class NatPerAz(Rule):
         if not ctx.need(nats, "aws_nat_gateway"):
             return
         subnets = [n.get("subnet_id") for n in nats]
-        distinct = len(set(subnets)) if known(subnets) else len(nats)
+        if not known(subnets):
+            ctx.unknown(
+                nats[0],
+                f"{len(nats)} NAT gateway(s) whose subnets are known only after apply",
+                "subnet_id",
+            )
+            return
+        distinct = len(set(subnets))
+        zones = subnet_zones(ctx.model, subnets)
+        if zones is not UNKNOWN:
+            distinct = len(zones)
         if distinct >= ctx.opt.min_zones:
             for n in nats:
                 ctx.ok(n, f"one of {len(nats)} NAT gateways, one per zone")

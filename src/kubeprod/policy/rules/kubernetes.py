@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
@@ -12,11 +11,14 @@ from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules import aks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
-    aws_node_groups,
+    AUTO_MODE,
+    aws_node_shapes,
     azure_pools,
+    by_cluster,
     gcp_pool_max,
     gcp_pool_min,
     gcp_pools,
+    spec_module,
 )
 
 
@@ -27,20 +29,8 @@ def expected_version(ctx: Ctx) -> str:
 
 
 def _versions() -> Any:
-    """kubeprod.spec.versions without importing kubeprod.spec (pydantic: a tenth of a second
-    the gate does not otherwise need)."""
-    import importlib.util
-    import sys
-
-    name = "kubeprod.spec.versions"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "spec" / "versions.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
+    """kubeprod.spec.versions without importing kubeprod.spec (see lookup.spec_module)."""
+    return spec_module("versions")
 
 
 def _is_version(want: str) -> Any:
@@ -120,20 +110,38 @@ class SystemNodes(Rule):
     }
 
     def aws(self, ctx: Ctx) -> None:
-        system, _ = aws_node_groups(ctx.model)
-        if not ctx.need(
-            system, "system node group (aws_eks_node_group tainted CriticalAddonsOnly)"
-        ):
-            return
-        total = _sum([g.get("scaling_config.0.min_size") for g in system])
-        _judge_total(
-            ctx,
-            system[0],
-            "scaling_config.0.min_size",
-            total,
-            ctx.opt.system_min_nodes,
-            "system min_size",
-        )
+        shapes = by_cluster(aws_node_shapes(ctx.model))
+        if not shapes:
+            ctx.need([], "system node group (aws_eks_node_group tainted CriticalAddonsOnly)")
+        for cluster, nodes in shapes.items():
+            auto = [n for n in nodes if n.shape == AUTO_MODE]
+            system = [n for n in nodes if n.system and n.shape != AUTO_MODE]
+            where = f"cluster {cluster}: " if len(shapes) > 1 else ""
+            if not system and auto and auto[0].system:
+                ctx.unknown(
+                    auto[0].res,
+                    f"{where}EKS Auto Mode runs the system node pool and sizes it itself: "
+                    "no minimum in the configuration to judge",
+                    "compute_config.0.node_pools",
+                )
+                continue
+            if not system:
+                ctx.fail(
+                    nodes[0].res,
+                    f"{where}no system node group (tainted CriticalAddonsOnly or named system)",
+                    "taint",
+                    "a node group tainted CriticalAddonsOnly with min_size >= "
+                    f"{ctx.opt.system_min_nodes}",
+                )
+                continue
+            _judge_total(
+                ctx,
+                system[0].res,
+                system[0].min_attr,
+                _sum([n.min() for n in system]),
+                ctx.opt.system_min_nodes,
+                f"{where}system minimum",
+            )
 
     def azure(self, ctx: Ctx) -> None:
         pools = [(r, p, a) for r, p, m, a in azure_pools(ctx.model) if m == "System"]
@@ -181,31 +189,61 @@ class WorkloadNodes(Rule):
     }
 
     def _range(
-        self, ctx: Ctx, res: Resource, mins: list[Any], maxes: list[Any], attrs: tuple[str, str]
+        self,
+        ctx: Ctx,
+        res: Resource,
+        mins: list[Any],
+        maxes: list[Any],
+        attrs: tuple[str, str],
+        where: str = "",
     ) -> None:
-        _judge_total(ctx, res, attrs[0], _sum(mins), ctx.opt.workload_min_nodes, "workload minimum")
+        _judge_total(
+            ctx, res, attrs[0], _sum(mins), ctx.opt.workload_min_nodes, f"{where}workload minimum"
+        )
         top = _sum(maxes)
         if top is UNKNOWN:
-            ctx.unknown(res, "workload maximum known only after apply", attrs[1])
+            ctx.unknown(res, f"{where}workload maximum known only after apply", attrs[1])
         elif isinstance(top, int) and top >= ctx.opt.workload_max_nodes:
-            ctx.ok(res, f"workload maximum = {top}", attrs[1])
+            ctx.ok(res, f"{where}workload maximum = {top}", attrs[1])
         else:
             ctx.fail(
                 res,
-                f"workload maximum is {show(top)}",
+                f"{where}workload maximum is {show(top)}",
                 attrs[1],
                 f"{ctx.opt.workload_max_nodes} nodes in total",
             )
 
     def aws(self, ctx: Ctx) -> None:
-        _, workload = aws_node_groups(ctx.model)
-        if ctx.need(workload, "workload aws_eks_node_group"):
+        shapes = by_cluster(aws_node_shapes(ctx.model))
+        if not shapes:
+            ctx.need([], "workload aws_eks_node_group")
+        for cluster, nodes in shapes.items():
+            where = f"cluster {cluster}: " if len(shapes) > 1 else ""
+            workload = [n for n in nodes if not n.system and n.shape != AUTO_MODE]
+            auto = [n for n in nodes if n.shape == AUTO_MODE]
+            if not workload and auto:
+                ctx.unknown(
+                    auto[0].res,
+                    f"{where}EKS Auto Mode sizes workload nodes from Kubernetes NodePools "
+                    "(limits live in the cluster, not this configuration)",
+                    "compute_config.0.node_pools",
+                )
+                continue
+            if not workload:
+                ctx.fail(
+                    nodes[0].res,
+                    f"{where}no workload node group",
+                    "aws_eks_node_group",
+                    "add a workload node group (min 3, max 20)",
+                )
+                continue
             self._range(
                 ctx,
-                workload[0],
-                [g.get("scaling_config.0.min_size") for g in workload],
-                [g.get("scaling_config.0.max_size") for g in workload],
-                ("scaling_config.0.min_size", "scaling_config.0.max_size"),
+                workload[0].res,
+                [n.min() for n in workload],
+                [n.max() for n in workload],
+                (workload[0].min_attr, workload[0].max_attr),
+                where,
             )
 
     def azure(self, ctx: Ctx) -> None:
@@ -301,7 +339,8 @@ def endpoint_ranges(ctx: Ctx) -> list[tuple[Resource, str, Any, bool | Any]]:
             )
         )
     for c in ctx.model.of("azurerm_kubernetes_cluster"):
-        on = c.get("private_cluster_enabled") is not True
+        private = c.get("private_cluster_enabled")
+        on = UNKNOWN if private is UNKNOWN else private is not True
         out.append(
             (
                 c,
@@ -315,7 +354,8 @@ def endpoint_ranges(ctx: Ctx) -> list[tuple[Resource, str, Any, bool | Any]]:
         listed = [b.get("cidr_block") for b in blocks(ranges)] if ranges is not UNKNOWN else UNKNOWN
         if ranges is None:
             listed = None
-        on = c.get("private_cluster_config.0.enable_private_endpoint") is not True
+        private = c.get("private_cluster_config.0.enable_private_endpoint")
+        on = UNKNOWN if private is UNKNOWN else private is not True
         out.append((c, "master_authorized_networks_config.0.cidr_blocks", listed, on))
     return out
 
@@ -357,7 +397,8 @@ class RestrictedPublicEndpoint(Rule):
             elif not ranges:
                 ctx.fail(
                     c,
-                    f"{attr} is empty: open to everyone or unreachable",
+                    f"{attr} is {'unset' if ranges is None else 'empty'}: no allow-list "
+                    "restricts the public endpoint",
                     attr,
                     "the operators' CIDRs",
                 )
@@ -404,7 +445,12 @@ class NodeDiskEncryption(Rule):
             )
         for lt in templates:
             mappings = lt.get("block_device_mappings")
-            if mappings is UNKNOWN or not blocks(mappings):
+            if mappings is UNKNOWN:
+                ctx.unknown(
+                    lt, "block_device_mappings known only after apply", "block_device_mappings"
+                )
+                continue
+            if not blocks(mappings):
                 ctx.unknown(
                     lt,
                     "no block_device_mappings: the AMI's default decides",
@@ -440,7 +486,11 @@ class NodeDiskEncryption(Rule):
             return
         for p in pools:
             value = p.get("node_config.0.boot_disk_kms_key")
-            if value is None:
+            if value is UNKNOWN:
+                ctx.unknown(
+                    p, "boot_disk_kms_key known only after apply", "node_config.0.boot_disk_kms_key"
+                )
+            elif value is None or value == "":
                 ctx.fail(
                     p,
                     "boot disks use Google-managed keys",

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
+from kubeprod.policy.plan_model import UNKNOWN, Model, Ref, Resource
 from kubeprod.policy.rules.base import blocks
 
 SYSTEM_TAINT = "CriticalAddonsOnly"
+
+
+def spec_module(name: str) -> Any:
+    """A pure module of kubeprod.spec (versions, capacity) without importing the package
+    (pydantic: a third of a second the gate does not otherwise need)."""
+    import importlib.util
+    import sys
+
+    full = f"kubeprod.spec.{name}"
+    if full not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "spec" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(full, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[full] = module
+    return sys.modules[full]
 
 
 def _named_system(*names: Any) -> bool:
@@ -108,3 +127,138 @@ def aws_private_subnets(model: Model) -> list[Resource]:
 
 def known(values: list[Any]) -> bool:
     return all(v is not UNKNOWN for v in values)
+
+
+# -- EKS node shapes and clusters ------------------------------------------------------------
+
+MANAGED = "managed node group"
+SELF_MANAGED = "self-managed node group (launch template + Auto Scaling group)"
+AUTO_MODE = "EKS Auto Mode"
+
+
+@dataclass
+class NodeShape:
+    """One set of EKS nodes, whatever resource makes them."""
+
+    res: Resource
+    shape: str  # MANAGED | SELF_MANAGED | AUTO_MODE
+    cluster: str  # the cluster's name (or address) the nodes join
+    system: bool
+    min_attr: str = ""
+    max_attr: str = ""
+    subnets_attr: str = ""
+
+    def min(self) -> Any:
+        return self.res.get(self.min_attr) if self.min_attr else None
+
+    def max(self) -> Any:
+        return self.res.get(self.max_attr) if self.max_attr else None
+
+    def subnets(self) -> Any:
+        return self.res.get(self.subnets_attr)
+
+
+def cluster_label(cluster: Resource) -> str:
+    name = cluster.get("name")
+    return name if isinstance(name, str) and not isinstance(name, Ref) else cluster.address
+
+
+def cluster_of(res: Resource, model: Model, name: Any = None) -> str:
+    """The cluster a node resource joins: by its cluster name, else by a reference to the
+    cluster, else the cluster in the same module (or the only one)."""
+    clusters = model.of("aws_eks_cluster")
+    if isinstance(name, Ref):
+        for c in clusters:
+            if name.rsplit(".", 1)[0] == c.address:
+                return cluster_label(c)
+    elif isinstance(name, str):
+        return name
+    nearest = [c for c in clusters if res.module.startswith(c.module)]
+    if nearest:
+        return cluster_label(max(nearest, key=lambda c: len(c.module)))
+    return cluster_label(clusters[0]) if len(clusters) == 1 else "(unnamed cluster)"
+
+
+def _asg_cluster(asg: Resource) -> str | None:
+    """The cluster an Auto Scaling group's nodes join, from the tags EKS requires."""
+    tags = blocks(asg.get("tag"))
+    for attr in ("tags", "tags_all"):
+        if isinstance(asg.get(attr), dict):
+            tags += [{"key": k, "value": v} for k, v in asg.get(attr).items()]
+    for t in tags:
+        key = t.get("key")
+        if isinstance(key, str) and key.startswith("kubernetes.io/cluster/"):
+            return key.split("/", 2)[2]
+    return None
+
+
+def aws_node_shapes(model: Model) -> list[NodeShape]:
+    """Every set of EKS nodes: managed node groups, self-managed Auto Scaling groups (tagged
+    kubernetes.io/cluster/NAME, as EKS requires) and clusters with Auto Mode compute."""
+    out: list[NodeShape] = []
+    system, _ = aws_node_groups(model)
+    for g in model.of("aws_eks_node_group"):
+        out.append(
+            NodeShape(
+                g,
+                MANAGED,
+                cluster_of(g, model, g.get("cluster_name")),
+                g in system,
+                "scaling_config.0.min_size",
+                "scaling_config.0.max_size",
+                "subnet_ids",
+            )
+        )
+    for asg in model.of("aws_autoscaling_group"):
+        name = _asg_cluster(asg)
+        if name is None:
+            continue
+        named = _named_system(asg.get("name"), asg.get("name_prefix"), asg.name, _instance_key(asg))
+        out.append(
+            NodeShape(
+                asg,
+                SELF_MANAGED,
+                cluster_of(asg, model, name),
+                named,
+                "min_size",
+                "max_size",
+                "vpc_zone_identifier",
+            )
+        )
+    for c in model.of("aws_eks_cluster"):
+        if c.get("compute_config.0.enabled") is True:
+            pools = c.get("compute_config.0.node_pools")
+            has_system = isinstance(pools, list) and "system" in pools
+            out.append(
+                NodeShape(
+                    c,
+                    AUTO_MODE,
+                    cluster_label(c),
+                    has_system,
+                    subnets_attr="vpc_config.0.subnet_ids",
+                )
+            )
+    return out
+
+
+def by_cluster(shapes: list[NodeShape]) -> dict[str, list[NodeShape]]:
+    out: dict[str, list[NodeShape]] = {}
+    for s in shapes:
+        out.setdefault(s.cluster, []).append(s)
+    return out
+
+
+def subnet_zones(model: Model, ids: Any) -> Any:
+    """The distinct zones of subnet IDs (literal IDs or Refs to aws_subnet resources);
+    UNKNOWN when any of them cannot be followed to a subnet with a known zone."""
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return UNKNOWN
+    zones_by_id = {
+        s.get("id"): s.get("availability_zone")
+        for s in model.of("aws_subnet")
+        if isinstance(s.get("id"), str)
+    }
+    zones = [zones_by_id.get(i, UNKNOWN) for i in ids]
+    if any(z is UNKNOWN or z is None for z in zones):
+        return UNKNOWN
+    return sorted(set(zones))

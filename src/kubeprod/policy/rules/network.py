@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, ClassVar
 
-from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.plan_model import UNKNOWN, Resource, from_data_source
 from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
+from kubeprod.policy.rules.capacity_check import aws_capacity, azure_capacity
 from kubeprod.policy.rules.lookup import aws_private_subnets, aws_public_subnets, azure_pools
 
 
@@ -263,7 +264,22 @@ class ThreeZones(Rule):
     }
 
     def aws(self, ctx: Ctx) -> None:
-        _spread(ctx, ctx.model.of("aws_subnet"), "subnets", "availability_zone")
+        subnets = ctx.model.of("aws_subnet")
+        positional = False
+        for s in subnets:
+            for attr in ("availability_zone", "availability_zone_id"):
+                source = s.origins.get(attr) or s.get(attr)
+                if from_data_source(source):
+                    positional = True
+                    ctx.fail(
+                        s,
+                        f"{attr} is taken by list position from {source} (the list, and what "
+                        "each position means, changes with the account and region)",
+                        attr,
+                        'name the zone ("eu-west-1a") in the configuration',
+                    )
+        if not positional:
+            _spread(ctx, subnets, "subnets", "availability_zone")
 
     def azure(self, ctx: Ctx) -> None:
         zones: set[Any] = set()
@@ -355,6 +371,7 @@ class AddressesFit(Rule):
         for s in subnets:
             _inside(ctx, s, "cidr_block", s.get("cidr_block"), parents)
         _overlaps(ctx, [(s, "cidr_block", s.get("cidr_block")) for s in subnets])
+        aws_capacity(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         vnets = ctx.model.of("azurerm_virtual_network")
@@ -377,6 +394,7 @@ class AddressesFit(Rule):
                 if isinstance(profile.get(key), str):
                     named.append((c, f"network_profile.0.{key}", profile[key]))
         _overlaps(ctx, named)
+        azure_capacity(ctx)
 
     def gcp(self, ctx: Ctx) -> None:
         named: list[tuple[Resource, str, Any]] = []

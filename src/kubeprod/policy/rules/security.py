@@ -10,7 +10,7 @@ from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules import aks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
-from kubeprod.policy.rules.lookup import azure_pools
+from kubeprod.policy.rules.lookup import AUTO_MODE, SELF_MANAGED, aws_node_shapes, azure_pools
 
 PSS_LABEL = "pod-security.kubernetes.io/enforce"
 PSS_INITIATIVE = PSS_RESTRICTED_INITIATIVE_GUID
@@ -240,10 +240,34 @@ class SecurityPatching(Rule):
     }
 
     def aws(self, ctx: Ctx) -> None:
-        groups = ctx.model.of("aws_eks_node_group")
-        if not ctx.need(groups, "aws_eks_node_group"):
-            return
-        for g in groups:
+        shapes = aws_node_shapes(ctx.model)
+        if not shapes:
+            ctx.need([], "aws_eks_node_group")
+        for shape in shapes:
+            g = shape.res
+            if shape.shape == AUTO_MODE:
+                ctx.ok(
+                    g,
+                    "EKS Auto Mode patches its nodes (AWS-managed AMIs, nodes replaced at "
+                    "most every 21 days)",
+                    "compute_config",
+                )
+                continue
+            if shape.shape == SELF_MANAGED:
+                refresh = g.get("instance_refresh")
+                if refresh is UNKNOWN:
+                    ctx.unknown(g, "instance_refresh known only after apply", "instance_refresh")
+                elif blocks(refresh):
+                    ctx.ok(g, "instance_refresh rolls new AMIs onto the nodes", "instance_refresh")
+                else:
+                    ctx.fail(
+                        g,
+                        "self-managed nodes without instance_refresh: a new AMI never reaches "
+                        "running nodes",
+                        "instance_refresh",
+                        'instance_refresh { strategy = "Rolling" }',
+                    )
+                continue
             ctx.check(
                 g,
                 "ami_type",
@@ -252,7 +276,9 @@ class SecurityPatching(Rule):
                 missing_ok=True,
             )
             value = g.get("update_config")
-            if value is UNKNOWN or blocks(value):
+            if value is UNKNOWN:
+                ctx.unknown(g, "update_config known only after apply", "update_config")
+            elif blocks(value):
                 ctx.ok(g, "rolling updates configured", "update_config")
             else:
                 ctx.fail(
