@@ -808,3 +808,27 @@ def test_cluster_admins_absent_renders_a_note(tmp_path: Path) -> None:
     env = env.model_copy(update={"access": env.access.model_copy(update={"gcp_admin_members": []})})
     blocks = GcpRenderer().access(env)
     assert len(blocks) == 1 and "nobody" in str(blocks[0].text)
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "rule"),
+    [
+        (
+            lambda d: d["clouds"]["gcp"].update(image_allowlist=["ok.io/a/**", "**"]),
+            "clouds.gcp.image_allowlist[1]",
+            "SEC-6",
+        ),
+        (
+            lambda d: d["clouds"]["gcp"].update(image_allowlist=["https://quay.io/x/**"]),
+            "clouds.gcp.image_allowlist[0]",
+            "SEC-6",
+        ),
+    ],
+    ids=["allowlist-wildcard-host", "allowlist-url"],
+)
+def test_gcp_image_allowlist_bad_input(tmp_path: Path, edit: Any, field: str, rule: str):
+    with pytest.raises(SpecInvalid) as caught:
+        load_spec(spec_with(tmp_path, edit))
+    problems = [p for p in caught.value.problems if p.rule == rule]
+    assert len(problems) == 1, caught.value.problems
+    assert problems[0].field == field and problems[0].line > 0 and problems[0].fix

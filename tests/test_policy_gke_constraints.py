@@ -74,6 +74,21 @@ MISTAKES = {
         'ports = ["8443"]',
         GKE,
     ),
+    # 6: cluster notifications not published, or published but alerted to nobody
+    "notifications-off": (
+        "CHR-7",
+        GKE,
+        "pubsub { enabled = true",
+        "pubsub { enabled = false",
+        GKE,
+    ),
+    "notifications-not-alerted": (
+        "CHR-7",
+        "google_monitoring_alert_policy.gke_notifications",
+        "container.googleapis.com%2Fnotifications",
+        "container.googleapis.com%2Factivity",
+        "(configuration)",
+    ),
     # 7: allServices audit config
     "audit-all-services": (
         "SEC-7",

@@ -601,7 +601,8 @@ class GcpRenderer:
             ),
             B("workload_identity_config", workload_pool=interp("${local.project}.svc.id.goog")),
             Comment(
-                "Only images the project's Binary Authorization policy (binauthz.tf) admits\nrun."
+                "Only images the project's Binary Authorization policy (binauthz.tf) admits\n"
+                "run (the gate judges it with SEC-6; pod security labels are still to come)."
             ),
             B("binary_authorization", evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"),
             Comment(

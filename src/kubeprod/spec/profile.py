@@ -520,6 +520,23 @@ def gke_channel_offers_version(env: Environment) -> Iterator[Violation]:
 
 
 @rule
+def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Violation]:
+    """SEC-6 on GCP: every Binary Authorization allow-list pattern names its registry host;
+    a pattern starting with a wildcard admits images from anywhere."""
+    if env.clouds.gcp is None:
+        return
+    for index, pattern in enumerate(env.clouds.gcp.image_allowlist):
+        host = pattern.split("/", 1)[0]
+        if not host or "*" in host or "://" in pattern or pattern != pattern.strip():
+            yield Violation(
+                ("clouds", "gcp", "image_allowlist", index),
+                "SEC-6",
+                f"'{pattern}' does not name a registry host, so it could admit any image",
+                'write the registry and path, like "quay.io/jetstack/**"',
+            )
+
+
+@rule
 def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     """NET-6 on GCP: secondary ranges and the node subnet hold the pools at max + surge."""
     if env.clouds.gcp is None:

@@ -6,7 +6,7 @@ import re
 from typing import Any, ClassVar
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
-from kubeprod.policy.rules import aks
+from kubeprod.policy.rules import aks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule, show
 from kubeprod.policy.rules.lookup import (
     AUTO_MODE,
@@ -473,7 +473,9 @@ class MonitoringAlerting(Rule):
         "associated (Prometheus to an Azure Monitor workspace, Container Insights), and "
         "azurerm_monitor_metric_alert with an action",
         "gcp": "monitoring_config managed_prometheus enabled, and "
-        "google_monitoring_alert_policy with notification_channels",
+        "google_monitoring_alert_policy with notification_channels; GKE cluster notifications "
+        "published (notification_config pubsub) and alerted on from their log (GKE docs, "
+        "cluster notifications)",
     }
 
     def _alerts(self, ctx: Ctx, alerts: list[Resource], attr: str, what: str) -> None:
@@ -536,3 +538,4 @@ class MonitoringAlerting(Rule):
             "notification_channels",
             "google_monitoring_alert_policy",
         )
+        gke.cluster_notifications(ctx)

@@ -302,3 +302,58 @@ def cluster_admins(ctx: Ctx) -> None:
             "google_project_iam_member",
             'role = "roles/container.admin" for each of access.gcp_admin_members',
         )
+
+
+NOTIFICATION_LOG = "container.googleapis.com%2Fnotifications"
+
+
+def cluster_notifications(ctx: Ctx) -> None:
+    """CHR-7 / CHG-5: GKE's upgrade and security-bulletin notifications reach the team.
+
+    Source: GKE docs, "Cluster notifications" and "Receive cluster notifications through
+    Pub/Sub" (`notification_config.pubsub` with a topic in the cluster's project; the same
+    notifications are written to Cloud Logging, `logs/container.googleapis.com%2Fnotifications`,
+    for log-based alerting policies). Without either, an upgrade GKE schedules or a security
+    bulletin for the cluster's version reaches nobody.
+    """
+    for c in clusters(ctx):
+        enabled = c.get("notification_config.0.pubsub.0.enabled")
+        topic = c.get("notification_config.0.pubsub.0.topic")
+        if enabled is UNKNOWN:
+            ctx.unknown(c, "notification_config known only after apply", "notification_config")
+        elif enabled is True and topic is not None:
+            ctx.ok(c, "cluster notifications published to Pub/Sub", "notification_config")
+        else:
+            ctx.fail(
+                c,
+                "GKE cluster notifications are not published (notification_config pubsub off)",
+                "notification_config.0.pubsub",
+                "pubsub { enabled = true, topic = google_pubsub_topic.<name>.id } filtered to "
+                "UPGRADE_AVAILABLE_EVENT, UPGRADE_EVENT, SECURITY_BULLETIN_EVENT",
+            )
+    if not clusters(ctx):
+        return
+    routed = [
+        a
+        for a in ctx.model.of("google_monitoring_alert_policy")
+        if any(
+            NOTIFICATION_LOG in str(m.get("filter"))
+            for cond in blocks(a.get("conditions"))
+            for m in blocks(cond.get("condition_matched_log"))
+        )
+    ]
+    if not routed:
+        ctx.fail(
+            None,
+            "no alert policy sends the cluster notifications logged by GKE to a channel",
+            "google_monitoring_alert_policy",
+            f'a condition_matched_log alert on logName ".../logs/{NOTIFICATION_LOG}" with '
+            "notification_channels",
+        )
+    for a in routed:
+        ctx.check(
+            a,
+            "notification_channels",
+            lambda v: isinstance(v, list) and len(v) > 0,
+            "the alert targets' notification channels",
+        )
