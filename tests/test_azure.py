@@ -361,7 +361,9 @@ def test_sec5_cni_overlay_with_network_policy(parsed: dict[str, dict[str, Any]])
     network = cluster(parsed)["network_profile"][0]
     assert network["network_plugin"] == "azure"
     assert network["network_plugin_mode"] == "overlay"
-    assert network["network_policy"] in ("azure", "cilium")
+    # Azure CNI powered by Cilium by default: NPM's Linux support is ending
+    # (use-network-policies.md); network_policy and the dataplane go together.
+    assert network["network_policy"] == network["network_data_plane"] == "cilium"
 
 
 def test_chr6_autoscaler_profile_from_spec(

@@ -131,7 +131,7 @@ AZURE = {
         'node_os_upgrade_channel = "None"',
         AKS,
     ),
-    "SEC-5": (AKS, 'network_policy = "azure"', "", AKS),
+    "SEC-5": (AKS, 'network_policy = "cilium"', "", AKS),
     "SEC-6": (AKS, "azure_policy_enabled = true", "azure_policy_enabled = false", AKS),
     "SEC-7": (
         "azurerm_monitor_diagnostic_setting.aks",

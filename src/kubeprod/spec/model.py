@@ -98,7 +98,9 @@ class AzureCloud(Strict):
     zones: list[str] = Field(default=["1", "2", "3"], description="Availability zones")
     subscription_id: str | None = None
     network_policy: Literal["azure", "cilium"] = Field(
-        default="azure", description="SEC-5: AKS network policy engine (cilium adds its dataplane)"
+        default="cilium",
+        description="SEC-5: AKS network policy engine: cilium (Azure CNI powered by Cilium, "
+        "the default) or azure (Azure Network Policy Manager, whose Linux support is ending)",
     )
     admin_group_object_ids: list[str] = Field(
         default=[], description="Entra ID groups given cluster admin through Azure RBAC"

@@ -444,10 +444,12 @@ def cluster_admins(ctx: Ctx) -> None:
     """K8S-5: an AKS with local accounts off admits someone (the spec's ACCESS-1).
 
     Sources: AVM managed cluster `examples/waf-aligned/main.tf` (RBAC Cluster Admin to the
-    deployer) and mspnp/aks-baseline `cluster-stamp.bicep` (the admin group gets "Azure
-    Kubernetes Service RBAC Cluster Admin" and "Cluster User" with Azure RBAC, or
-    `adminGroupObjectIDs` without it). With `local_account_disabled`, the local admin
-    kubeconfig is gone and only Entra ID identities get in.
+    deployer); Azure/AKS-Landing-Zone-Accelerator `Scenarios/AKS-Secure-Baseline-
+    PrivateCluster` (Entra ID groups mapped to "Azure Kubernetes Service Cluster User Role"
+    and "Azure Kubernetes Service RBAC Cluster Admin"); mspnp/aks-baseline
+    `cluster-stamp.bicep` (`adminGroupObjectIDs` when Azure RBAC is off). With
+    `local_account_disabled`, the local admin kubeconfig is gone and only Entra ID
+    identities get in.
     """
     assignments = [
         a
