@@ -43,6 +43,13 @@ MISTAKES = {
         'service = "sqladmin.googleapis.com"',
         GKE,
     ),
+    "service-agent-hand-built": (
+        "SEC-8",
+        "google_kms_crypto_key_iam_member.gke_secrets",
+        "member = google_project_service_identity.gke.member",
+        'member = "serviceAccount:service-1@container-engine-robot.iam.gserviceaccount.com"',
+        GKE,
+    ),
     # 3: the _Default bucket's 30 days
     "log-retention-30-days": (
         "K8S-7",

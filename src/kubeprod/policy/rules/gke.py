@@ -12,6 +12,7 @@ import ipaddress
 from typing import Any
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.rules.aks import targets
 from kubeprod.policy.rules.base import Ctx, blocks, show
 
 # GKE v1 API SecurityPostureConfig.VulnerabilityMode: "VULNERABILITY_BASIC: Deprecated: Basic
@@ -46,7 +47,8 @@ def vulnerability_mode(ctx: Ctx) -> None:
 
 
 def service_agent_identity(ctx: Ctx) -> None:
-    """SEC-8: the GKE service agent that uses the secrets key is created, not assumed.
+    """SEC-8: the GKE service agent that uses the secrets key is created, not assumed, and
+    the key is granted to that created agent.
 
     Source: terraform-google-kubernetes-engine `examples/confidential_safer_cluster/kms.tf`
     (`google_project_service_identity` for container.googleapis.com, google-beta, then the
@@ -54,25 +56,45 @@ def service_agent_identity(ctx: Ctx) -> None:
     may not exist in a new project, and the key grant, then the cluster, fail.
     """
     encrypted = [c for c in clusters(ctx) if c.get("database_encryption.0.state") == "ENCRYPTED"]
-    if not encrypted:
-        return
-    identities = [
-        i
+    identities = {
+        i.config_address
         for i in ctx.model.of("google_project_service_identity")
         if i.get("service") in ("container.googleapis.com", UNKNOWN)
-    ]
-    if identities:
-        ctx.ok(identities[0], "the GKE service agent is created", "service")
-        return
+    }
+    fix = (
+        "google_project_service_identity { provider = google-beta, service = "
+        '"container.googleapis.com" }, and grant the key to its member'
+    )
     for c in encrypted:
-        ctx.fail(
-            c,
-            "the GKE service agent granted the secrets key is not created in this "
-            "configuration: on a new project the grant fails",
-            "google_project_service_identity",
-            "google_project_service_identity { provider = google-beta, service = "
-            '"container.googleapis.com" } and grant the key to its member',
-        )
+        if not identities:
+            ctx.fail(
+                c,
+                "the GKE service agent granted the secrets key is not created in this "
+                "configuration: on a new project the grant fails",
+                "google_project_service_identity",
+                fix,
+            )
+            continue
+        keys = set(targets(c, "database_encryption.0.key_name"))
+        if not keys:  # a plan JSON: the wiring is not at hand, the agent is created
+            ctx.ok(c, "the GKE service agent is created", "google_project_service_identity")
+            continue
+        grants = [
+            g
+            for g in ctx.model.of("google_kms_crypto_key_iam_member")
+            if keys & set(targets(g, "crypto_key_id"))
+        ]
+        wired = [g for g in grants if identities & set(targets(g, "member"))]
+        if wired:
+            ctx.ok(wired[0], "the secrets key is granted to the created GKE service agent")
+        else:
+            ctx.fail(
+                c,
+                "the secrets key is not granted to the created GKE service agent (a member "
+                "built by hand, or no grant): the cluster cannot use the key",
+                "google_kms_crypto_key_iam_member.member",
+                "member = google_project_service_identity.<gke>.member on the secrets key",
+            )
 
 
 def log_bucket_retention(ctx: Ctx) -> None:
