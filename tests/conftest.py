@@ -80,3 +80,16 @@ def mutate(directory: Path, where: str, old: str, new: str) -> None:
             path.write_text(text[: m.start()] + block + text[m.end() :])
             return
     raise AssertionError(f"no resource {where}")
+
+
+@pytest.fixture(scope="session")
+def baseline_renders(tmp_path_factory, example_env) -> dict[str, Path]:
+    """The example rendered for each cloud (module + kubernetes/ baseline), read-only."""
+    from kubeprod.render import render_to
+
+    out = {}
+    for cloud in ("aws", "azure", "gcp"):
+        directory = tmp_path_factory.mktemp(f"baseline-{cloud}")
+        render_to(example_env, cloud, str(EXAMPLE), directory)
+        out[cloud] = directory
+    return out

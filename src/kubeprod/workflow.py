@@ -140,6 +140,9 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
             )
         )
     write_module(texts, target.workdir)
+    from kubeprod.render import write_baseline
+
+    write_baseline(target.env, "aws", target.spec, target.workdir)
     config = backend_config(target, outputs)
     tf = _terraform(target.workdir, target)
     tf.init(backend_config=[config.name])

@@ -96,6 +96,7 @@ class AwsRenderer:
             "eks.tf": self.eks(env),
             "nodes.tf": self.nodes(env),
             "addons.tf": self.addons(env),
+            "autoscaler.tf": self.autoscaler(env),
             "observability.tf": self.observability(env),
             "backup.tf": self.backup(env),
             "outputs.tf": self.outputs(env),
@@ -738,6 +739,11 @@ class AwsRenderer:
             node_group.set(depends_on=E("[aws_iam_role_policy_attachment.node]"))
             blocks.append(node_group)
         return blocks
+
+    def autoscaler(self, env: Environment) -> list[Block | Comment]:
+        from kubeprod.clouds.aws_autoscaler import autoscaler_tf
+
+        return autoscaler_tf(self, env)
 
     # -- add-ons ------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ SKIPPED: dict[str, str] = {
     "aws_eks_access_entry.admin": "moto has no EKS access-entry API",
     "aws_eks_access_policy_association.admin": "moto has no EKS access-entry API",
     "aws_backup_selection.cluster": "moto has no AWS Backup selection API",
+    "aws_eks_pod_identity_association.cluster_autoscaler": "moto has no EKS Pod Identity API",
 }
 # the same, for the state-backend module
 SKIPPED_BOOTSTRAP: dict[str, str] = {

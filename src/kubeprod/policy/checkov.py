@@ -59,15 +59,18 @@ def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, str]:
     return skips
 
 
-def run_checkov(directory: Path, cloud: str) -> list[Finding]:
-    """Failed checks on `directory`, with the cloud's justified skips applied."""
-    skips = load_skips(cloud)
+def run_checkov(directory: Path, cloud: str, framework: str = "terraform") -> list[Finding]:
+    """Failed checks on `directory`, with the cloud's justified skips applied.
+
+    framework "kubernetes" judges the baseline manifests; its skips are the
+    entries of checkov-skips.yaml with `cloud: kubernetes`."""
+    skips = load_skips("kubernetes" if framework == "kubernetes" else cloud)
     cmd = [
         checkov_executable(),
         "-d",
         str(directory),
         "--framework",
-        "terraform",
+        framework,
         "-o",
         "json",
         "--quiet",

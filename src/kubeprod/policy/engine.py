@@ -81,7 +81,22 @@ class Report:
         )
 
 
+PROVISIONERS = {
+    "ebs.csi.aws.com": "aws",
+    "disk.csi.azure.com": "azure",
+    "pd.csi.storage.gke.io": "gcp",
+}
+
+
 def detect_cloud(model: Model) -> str:
+    if model.source == "manifests":
+        for obj in model.manifests or []:
+            if obj.get("kind") == "StorageClass" and obj.get("provisioner") in PROVISIONERS:
+                return PROVISIONERS[obj["provisioner"]]
+        raise InputError(
+            f"{model.path}: these manifests do not say which cloud they are for (no "
+            "StorageClass of a cloud's CSI driver). Fix: pass --cloud aws|azure|gcp"
+        )
     counts = {cloud: 0 for cloud in PREFIXES}
     for r in model.resources:
         for cloud, prefix in PREFIXES.items():
@@ -112,7 +127,10 @@ def evaluate(
     cloud = cloud or detect_cloud(model)
     findings: list[Finding] = []
     for rule_id in sorted(REGISTRY, key=_rule_order):
-        findings.extend(REGISTRY[rule_id]().run(model, cloud, options))
+        rule_class = REGISTRY[rule_id]
+        if model.source == "manifests" and not getattr(rule_class, "reads_manifests", False):
+            continue  # plain manifests: only the rules that read manifests judge them
+        findings.extend(rule_class().run(model, cloud, options))
     if waivers is not None:
         findings = waiver_file.apply(findings, waiver_file.load(waivers), today or date.today())
     return Report(findings, cloud, target or model.path, model.source, strict=options.strict)

@@ -151,6 +151,9 @@ class Model:
     outputs: dict[str, Any] = field(default_factory=dict)
     backend: dict[str, Any] | None = None  # {"type": "s3", "config": {...}}; None: not at hand
     config_dir: Path | None = None
+    # Kubernetes objects of the in-cluster baseline (render dir's kubernetes/ or a
+    # directory of plain manifests); None when no manifests were given.
+    manifests: list[dict[str, Any]] | None = None
 
     def of(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
@@ -272,6 +275,10 @@ def from_plan(plan: dict[str, Any], config_dir: Path | None = None, path: str = 
 
     for r in model.resources:
         apply_defaults(r, unset)
+    if config_dir is not None and (Path(config_dir) / "kubernetes").is_dir():
+        from kubeprod.baseline.load import load_objects
+
+        model.manifests = load_objects(Path(config_dir) / "kubernetes")
     return model
 
 

@@ -565,9 +565,16 @@ def from_directory(directory: Path) -> Model:
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory} is not a directory. Fix: pass a rendered module directory")
+    from kubeprod.baseline.load import load_objects, manifest_dir
+
+    manifests_at = manifest_dir(directory)
+    manifests = load_objects(manifests_at) if manifests_at is not None else None
     if not any(directory.glob("*.tf")):
+        if manifests:
+            return Model([], "manifests", path=str(directory), manifests=manifests)
         raise InputError(
-            f"{directory} has no *.tf files. Fix: pass the directory `kubeprod render` wrote"
+            f"{directory} has no *.tf files and no Kubernetes manifests. Fix: pass the "
+            "directory `kubeprod render` wrote, or a directory of manifests"
         )
     tree = _Tree(directory.resolve())
     root = ModuleInstance(tree, directory.resolve(), "", "", _tfvars(directory))
@@ -587,6 +594,7 @@ def from_directory(directory: Path) -> Model:
         outputs=outputs,
         backend=backend_of(directory),
         config_dir=directory,
+        manifests=manifests if manifests_at is not None and manifests_at != directory else None,
     )
 
 

@@ -62,8 +62,23 @@ def render_module(env: Environment, cloud: str, spec: str, out: str) -> dict[str
     return render_texts(files, header_for(spec, cloud, out))
 
 
+def write_baseline(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
+    """Write the in-cluster baseline (kubernetes/ manifests) beside the module in `out`."""
+    from kubeprod.baseline import render as baseline
+
+    header = header_for(spec, cloud, str(out)).replace(
+        "*.tf files without this header", "*.yaml files without this header"
+    )
+    return baseline.write(env, cloud, header, out)
+
+
 def render_to(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
-    return write_module(render_module(env, cloud, spec, str(out)), out)
+    """Write the Terraform module and, under `out/kubernetes`, the in-cluster baseline."""
+    result = write_module(render_module(env, cloud, spec, str(out)), out)
+    manifests = write_baseline(env, cloud, spec, out)
+    for attr in ("written", "unchanged", "removed", "kept_own"):
+        getattr(result, attr).extend(f"kubernetes/{n}" for n in getattr(manifests, attr))
+    return result
 
 
 def bootstrap_files(env: Environment, cloud: str) -> Files:

@@ -64,10 +64,12 @@ def render_texts(files: Files, header: str) -> dict[str, str]:
     return {name: with_header(render_file(blocks), header) for name, blocks in files.items()}
 
 
-def write_module(texts: dict[str, str], out: Path) -> WriteResult:
-    """Write `texts` into `out`, refusing if a generated file was edited by hand."""
+def write_module(texts: dict[str, str], out: Path, pattern: str = "*.tf") -> WriteResult:
+    """Write `texts` into `out`, refusing if a generated file was edited by hand.
+
+    Only files matching `pattern` are considered (the baseline writes `*.yaml`)."""
     result = WriteResult()
-    existing = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.tf"))}
+    existing = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob(pattern))}
     edited = [name for name, text in existing.items() if is_hand_edited(text)]
     if edited:
         raise HandEdited(
@@ -88,7 +90,7 @@ def write_module(texts: dict[str, str], out: Path) -> WriteResult:
         if name in existing and split_generated(existing[name]) is None:
             raise HandEdited(
                 f"{out / name}: a file of your own has the name of a generated file. "
-                "Fix: rename it (any other *.tf name works)"
+                f"Fix: rename it (any other {pattern} name works)"
             )
         if existing.get(name) == text:
             result.unchanged.append(name)

@@ -488,6 +488,79 @@ class Access(Strict):
     )
 
 
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL_RE.match(value):
+        raise ValueError(
+            f"'{value}' is not a DNS label (RFC 1123): use at most 63 lowercase letters, "
+            "digits or dashes, starting and ending with a letter or digit, like payments"
+        )
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+
+
+class NetworkAllow(Strict):
+    """SEC-5: one declared ingress allow into a workload namespace."""
+
+    from_namespace: DnsLabel = Field(description="Namespace the traffic comes from")
+    from_labels: dict[str, str] = Field(
+        default={}, description="Pod labels in from_namespace (empty: every pod there)"
+    )
+    port: int = Field(description="Destination port on the pods of this namespace (1-65535)")
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 65535:
+            raise ValueError(f"port {value} is outside 1-65535; write a TCP/UDP port like 8080")
+        return value
+
+
+class WorkloadNamespace(Strict):
+    """SEC-5 / SEC-6: a namespace for workloads: restricted pod security, default deny."""
+
+    name: DnsLabel
+    allows: list[NetworkAllow] = Field(
+        default=[], description="Ingress allowed besides the default deny (DNS egress is open)"
+    )
+
+
+class GitOps(Strict):
+    """How the baseline manifests reach the cluster besides `kubeprod cluster apply`."""
+
+    mode: Literal["none", "flux", "config-sync", "argocd"] = Field(
+        default="none",
+        description="none: kubeprod cluster apply; flux: AKS microsoft.flux extension or Flux "
+        "on EKS; config-sync: GKE Config Sync; argocd: an Argo CD Application on EKS",
+    )
+    repository: str | None = Field(default=None, description="Git URL holding the render")
+    branch: str = "main"
+    path: str | None = Field(
+        default=None, description="Path of the cloud's kubernetes/ directory in the repository"
+    )
+
+
+class ClusterBaseline(Strict):
+    """SEC-5 / SEC-6 / CHR-6 / SEC-3: the in-cluster baseline `kubeprod render` writes."""
+
+    namespaces: list[WorkloadNamespace] = Field(
+        default=[WorkloadNamespace(name="apps")],
+        description="Workload namespaces: PSS restricted, default-deny ingress and egress",
+    )
+    system_namespaces: dict[DnsLabel, PodSecurityLevel] = Field(
+        default={},
+        description="Pod security level of system namespaces (defaults per cloud: "
+        "kube-system privileged; see docs/baseline.md)",
+    )
+    gitops: GitOps = GitOps()
+
+
 class Environment(Strict):
     """One environment, e.g. production."""
 
@@ -498,6 +571,7 @@ class Environment(Strict):
     kubernetes: Kubernetes
     node_groups: NodeGroups
     autoscaler: Autoscaler = Autoscaler()
+    cluster: ClusterBaseline = ClusterBaseline()
     api_endpoint: ApiEndpoint = ApiEndpoint()
     access: Access = Access()
     encryption: Encryption = Encryption()

@@ -604,5 +604,69 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
         )
 
 
+@rule
+def cluster_namespaces(env: Environment) -> Iterator[Violation]:
+    """SEC-5 / SEC-6: workload namespaces are not system ones; allows name known namespaces;
+    system namespaces whose add-ons need privileged stay privileged."""
+    from kubeprod.baseline.system import ALWAYS_PRIVILEGED, is_system, needs_privileged
+
+    cluster = env.cluster
+    names = [ns.name for ns in cluster.namespaces]
+    if not names:
+        yield Violation(
+            ("cluster", "namespaces"),
+            "SEC-5",
+            "no workload namespace: the default-deny and restricted baseline needs one",
+            "list at least one namespace, e.g. - name: apps",
+        )
+    for i, ns in enumerate(cluster.namespaces):
+        if is_system(ns.name):
+            yield Violation(
+                ("cluster", "namespaces", i, "name"),
+                "SEC-6",
+                f"'{ns.name}' is a system namespace; workload namespaces are restricted and "
+                "default-deny, which its add-ons cannot run under",
+                "name your workload namespace after the workload (e.g. payments)",
+            )
+        if names.count(ns.name) > 1 and names.index(ns.name) != i:
+            yield Violation(
+                ("cluster", "namespaces", i, "name"),
+                "SEC-5",
+                f"namespace '{ns.name}' is listed twice",
+                "list each namespace once and merge its allows",
+            )
+    clouds = configured_clouds(env)
+    privileged: dict[str, str] = {}
+    for cloud in clouds:
+        privileged.update(needs_privileged(cloud))
+    known = set(names) | set(cluster.system_namespaces) | set(privileged) | ALWAYS_PRIVILEGED
+    for i, ns in enumerate(cluster.namespaces):
+        for j, allow in enumerate(ns.allows):
+            if allow.from_namespace not in known:
+                yield Violation(
+                    ("cluster", "namespaces", i, "allows", j, "from_namespace"),
+                    "SEC-5",
+                    f"namespace '{allow.from_namespace}' is not declared: an allow from it "
+                    "would never match (or would match a namespace nobody reviewed)",
+                    f"use one of {', '.join(sorted(known))}, or declare it under "
+                    "cluster.namespaces or cluster.system_namespaces",
+                )
+    for name, level in cluster.system_namespaces.items():
+        if name in privileged and level != "privileged":
+            yield Violation(
+                ("cluster", "system_namespaces", name),
+                "SEC-6",
+                f"system namespace {name} cannot be '{level}': {privileged[name]}",
+                f"set {name}: privileged (kubeprod audits and warns it at restricted)",
+            )
+        if name in names:
+            yield Violation(
+                ("cluster", "system_namespaces", name),
+                "SEC-6",
+                f"'{name}' is both a workload and a system namespace",
+                "keep it in one of cluster.namespaces or cluster.system_namespaces",
+            )
+
+
 # The disaster-recovery rules live in their own module and register on import.
 from kubeprod.spec import profile_dr  # noqa: E402,F401

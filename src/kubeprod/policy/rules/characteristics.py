@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
 from kubeprod.policy.rules import aks, gke
-from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule, show
+from kubeprod.policy.rules.base import Ctx, Finding, Options, Rule, blocks, rule, show
 from kubeprod.policy.rules.lookup import (
     AUTO_MODE,
     SELF_MANAGED,
@@ -384,6 +384,20 @@ def _minutes(text: Any) -> float | None:
     return float(m.group(1)) * {"s": 1 / 60, "m": 1, "h": 60, "": 1}[m.group(2)]
 
 
+def _flag_values(flags: list[Any]) -> dict[str, str]:
+    """--name=value flags -> {name: value}."""
+    return dict(f.lstrip("-").split("=", 1) for f in flags if isinstance(f, str) and "=" in f)
+
+
+def _scale_down(parsed: dict[str, str]) -> dict[str, Any]:
+    keys = (
+        "scale-down-delay-after-add",
+        "scale-down-unneeded-time",
+        "scale-down-utilization-threshold",
+    )
+    return {k: parsed.get(k) for k in keys}
+
+
 @rule
 class ConservativeScaleDown(Rule):
     id = "CHR-6"
@@ -391,9 +405,9 @@ class ConservativeScaleDown(Rule):
     brief = "Autoscaling: Conservative scale-down policies"
     severity = "medium"
     judged: ClassVar[dict[str, str]] = {
-        "aws": "Cluster Autoscaler flags (output cluster_autoscaler_flags): scale-down delays "
-        ">= 10m, utilization threshold <= 0.5; not judged when the autoscaler is configured "
-        "outside Terraform",
+        "aws": "the Cluster Autoscaler Deployment of the manifests (else the output "
+        "cluster_autoscaler_flags): scale-down delays >= 10m, utilization threshold <= 0.5, "
+        "balance-similar-node-groups on; not judged when neither is given",
         "azure": "auto_scaler_profile scale_down_delay_after_add / scale_down_unneeded >= 10m "
         "(set explicitly), scale_down_utilization_threshold <= 0.5",
         "gcp": 'cluster_autoscaling autoscaling_profile is not "OPTIMIZE_UTILIZATION"',
@@ -417,7 +431,42 @@ class ConservativeScaleDown(Rule):
             else:
                 ctx.fail(res, f"{name} is {show(value)}", name, want, at=at)
 
+    reads_manifests: ClassVar[bool] = True
+
+    def run(self, model: Model, cloud: str, options: Options) -> list[Finding]:
+        """On a directory of plain manifests only the EKS autoscaler Deployment is judged."""
+        if model.source == "manifests" and cloud != "aws":
+            ctx = Ctx(self, model, cloud, options)
+            ctx.not_judged(f"{cloud} keeps its autoscaler settings in Terraform, not manifests")
+            return ctx.findings
+        return super().run(model, cloud, options)
+
+    def _from_manifests(self, ctx: Ctx) -> bool:
+        from kubeprod.policy.rules.manifests import autoscaler_flags
+
+        found = autoscaler_flags(ctx.model.manifests or [])
+        if found is None:
+            return False
+        deployment, flags = found
+        at = (f"Deployment/kube-system/{deployment['metadata']['name']}", None, None)
+        parsed = _flag_values(flags)
+        self._judge(ctx, None, _scale_down(parsed), at)
+        balance = parsed.get("balance-similar-node-groups")
+        if balance == "true" or "--balance-similar-node-groups" in flags:
+            ctx.ok(None, "balance-similar-node-groups on", "balance-similar-node-groups", at=at)
+        else:
+            ctx.fail(
+                None,
+                f"balance-similar-node-groups is {balance or 'unset'}: per-zone groups drift apart",
+                "--balance-similar-node-groups",
+                "true",
+                at=at,
+            )
+        return True
+
     def aws(self, ctx: Ctx) -> None:
+        if self._from_manifests(ctx):
+            return
         flags = ctx.model.outputs.get("cluster_autoscaler_flags")
         if not isinstance(flags, list):
             ctx.not_judged(
@@ -425,15 +474,7 @@ class ConservativeScaleDown(Rule):
                 "cluster_autoscaler_flags output): check its deployment by hand"
             )
             return
-        parsed = dict(f.lstrip("-").split("=", 1) for f in flags if isinstance(f, str) and "=" in f)
-        settings = {
-            k: parsed.get(k)
-            for k in (
-                "scale-down-delay-after-add",
-                "scale-down-unneeded-time",
-                "scale-down-utilization-threshold",
-            )
-        }
+        settings = _scale_down(_flag_values(flags))
         self._judge(ctx, None, settings, ("output.cluster_autoscaler_flags", None, None))
 
     def azure(self, ctx: Ctx) -> None:

@@ -6,14 +6,19 @@ import json
 from typing import Any, ClassVar
 
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
-from kubeprod.policy.plan_model import UNKNOWN, Resource
+from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
 from kubeprod.policy.rules import aks, gke
-from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
+from kubeprod.policy.rules.base import Ctx, Finding, Options, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import AUTO_MODE, SELF_MANAGED, aws_node_shapes, azure_pools
+from kubeprod.policy.rules.manifests import judge_default_deny, judge_restricted, run_rule
 
 PSS_LABEL = "pod-security.kubernetes.io/enforce"
 PSS_INITIATIVE = PSS_RESTRICTED_INITIATIVE_GUID
+_DENY = (
+    "and in the manifests a NetworkPolicy selecting every pod with policyTypes Ingress and "
+    "Egress and no rules in every workload namespace (not judged: no manifests)"
+)
 
 
 @rule
@@ -318,12 +323,19 @@ class NetworkPolicies(Rule):
     brief = "Network policies enforced"
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
-        "aws": 'the vpc-cni aws_eks_addon configuration_values has enableNetworkPolicy = "true"',
-        "azure": 'network_profile network_policy is "azure", "calico" or "cilium"',
-        "gcp": 'datapath_provider = "ADVANCED_DATAPATH" (Dataplane V2) or network_policy enabled',
+        "aws": 'the vpc-cni aws_eks_addon configuration_values has enableNetworkPolicy = "true"; '
+        + _DENY,
+        "azure": 'network_profile network_policy is "azure", "calico" or "cilium"; ' + _DENY,
+        "gcp": 'datapath_provider = "ADVANCED_DATAPATH" (Dataplane V2) or network_policy enabled; '
+        + _DENY,
     }
+    reads_manifests: ClassVar[bool] = True
 
-    def aws(self, ctx: Ctx) -> None:
+    def run(self, model: Model, cloud: str, options: Options) -> list[Finding]:
+        """The engine part from the configuration, the default-deny part from the manifests."""
+        return run_rule(self, model, cloud, options, judge_default_deny)
+
+    def _aws(self, ctx: Ctx) -> None:
         cni = [a for a in ctx.model.of("aws_eks_addon") if a.get("addon_name") == "vpc-cni"]
         if not cni:
             ctx.unknown(
@@ -354,7 +366,7 @@ class NetworkPolicies(Rule):
                     '"true"',
                 )
 
-    def azure(self, ctx: Ctx) -> None:
+    def _azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
             ctx.check(
                 c,
@@ -363,7 +375,7 @@ class NetworkPolicies(Rule):
                 '"azure" or "cilium"',
             )
 
-    def gcp(self, ctx: Ctx) -> None:
+    def _gcp(self, ctx: Ctx) -> None:
         for c in ctx.model.of("google_container_cluster"):
             if c.get("network_policy.0.enabled") is True:
                 ctx.ok(c, "Calico network policy on", "network_policy.0.enabled")
@@ -377,12 +389,10 @@ class NetworkPolicies(Rule):
 
 
 def _namespaces(ctx: Ctx) -> None:
-    found = False
     for ns in ctx.model.of("kubernetes_namespace", "kubernetes_namespace_v1", "kubernetes_labels"):
         labels: Any = (
             ns.get("metadata.0.labels") if ns.type != "kubernetes_labels" else ns.get("labels")
         )
-        found = True
         if labels is UNKNOWN:
             ctx.unknown(ns, "labels known only after apply", "labels")
         elif isinstance(labels, dict) and labels.get(PSS_LABEL) == "restricted":
@@ -395,11 +405,6 @@ def _namespaces(ctx: Ctx) -> None:
                 f'metadata.0.labels["{PSS_LABEL}"]',
                 '"restricted"',
             )
-    if not found and not ctx.findings:
-        ctx.not_judged(
-            "pod security standards are namespace labels set in the cluster (kubeprod's "
-            "manifests), not resources of this configuration"
-        )
 
 
 @rule
@@ -409,22 +414,28 @@ class PodSecurity(Rule):
     brief = "Pod security standards enforced"
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
-        "aws": f"kubernetes_namespace / kubernetes_labels label {PSS_LABEL} = restricted; "
-        "not judged when namespaces are managed outside Terraform",
+        "aws": f"every workload Namespace of the manifests has {PSS_LABEL} = restricted and "
+        "its pod templates meet restricted (also kubernetes_namespace / kubernetes_labels in "
+        "Terraform); not judged: no manifests",
         "azure": "azure_policy_enabled = true and an azurerm_resource_policy_assignment of "
-        "the pod security restricted initiative (plus namespace labels, as on AWS)",
-        "gcp": "namespace labels, as on AWS; binary_authorization enforces a rendered "
-        "google_binary_authorization_policy that is not ALWAYS_ALLOW",
+        "the pod security restricted initiative, plus the manifests' namespace labels, as on AWS",
+        "gcp": "the manifests' namespace labels and pod templates, as on AWS; binary_authorization "
+        "enforces a rendered google_binary_authorization_policy that is not ALWAYS_ALLOW",
     }
+    reads_manifests: ClassVar[bool] = True
 
-    def aws(self, ctx: Ctx) -> None:
+    def run(self, model: Model, cloud: str, options: Options) -> list[Finding]:
+        """Terraform-managed namespaces / Azure Policy, then the manifests' namespaces."""
+        return run_rule(self, model, cloud, options, judge_restricted)
+
+    def _aws(self, ctx: Ctx) -> None:
         _namespaces(ctx)
 
-    def gcp(self, ctx: Ctx) -> None:
-        _namespaces(ctx)  # first: it is not judged when nothing else was found yet
+    def _gcp(self, ctx: Ctx) -> None:
+        _namespaces(ctx)
         gke.binary_authorization_policy(ctx)
 
-    def azure(self, ctx: Ctx) -> None:
+    def _azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
             ctx.check(c, "azure_policy_enabled", lambda v: v is True, "true")
         assignments = [
@@ -442,7 +453,6 @@ class PodSecurity(Rule):
                 f"assign policy set {PSS_INITIATIVE} to the cluster with effect deny",
             )
         _namespaces(ctx)
-        ctx.findings = [f for f in ctx.findings if f.status != "not-judged"]
 
 
 @rule

@@ -1,0 +1,108 @@
+"""Environment + cloud -> the baseline's YAML files and kustomization.yaml.
+
+Files by concern, each a multi-document YAML with kubeprod's generated-file
+header (hash-checked like the Terraform files, so hand edits are refused):
+namespaces.yaml, network-policies.yaml, storage-class.yaml, and on EKS
+cluster-autoscaler.yaml; kustomization.yaml lists them (`kubectl apply -k`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubeprod.baseline import objects, system
+from kubeprod.baseline.objects import Obj
+from kubeprod.spec.model import Environment
+
+SUBDIR = "kubernetes"
+KUSTOMIZATION = "kustomization.yaml"
+
+
+def namespaces(env: Environment, cloud: str) -> list[Obj]:
+    """Workload namespaces (restricted) and the cloud's system namespaces (privileged)."""
+    version = env.kubernetes.version
+    out = [
+        objects.namespace(
+            ns.name,
+            "workload",
+            "restricted",
+            version,
+            note="SEC-5/SEC-6: pod security restricted; default-deny ingress and egress",
+        )
+        for ns in env.cluster.namespaces
+    ]
+    levels = {ns.name: "privileged" for ns in present_system_namespaces(env, cloud)}
+    notes = {ns.name: f"runs {ns.runs}; {ns.why}" for ns in system.system_namespaces(cloud)}
+    levels.update(env.cluster.system_namespaces)
+    for name, level in sorted(levels.items()):
+        note = notes.get(name, "declared in the spec's cluster.system_namespaces")
+        out.append(objects.namespace(name, "system", level, version, note=note))
+    return out
+
+
+def present_system_namespaces(env: Environment, cloud: str) -> list[system.SystemNamespace]:
+    """System namespaces the environment's add-ons create on `cloud`."""
+    present = []
+    for ns in system.system_namespaces(cloud):
+        if ns.name == "amazon-cloudwatch" and not env.monitoring.container_insights:
+            continue
+        if ns.name == "gmp-system" and not env.monitoring.managed_prometheus:
+            continue
+        present.append(ns)
+    return present
+
+
+def manifest_files(env: Environment, cloud: str) -> dict[str, list[Obj]]:
+    """File name -> objects of the baseline for `cloud`. Deterministic, no I/O."""
+    files: dict[str, list[Obj]] = {
+        "namespaces.yaml": namespaces(env, cloud),
+        "network-policies.yaml": objects.network_policies(env),
+    }
+    if env.encryption.volumes:
+        files["storage-class.yaml"] = [objects.storage_class(env, cloud)]
+    if cloud == "aws":
+        from kubeprod.baseline import autoscaler
+
+        files["cluster-autoscaler.yaml"] = autoscaler.manifests(env)
+    from kubeprod.baseline import gitops
+
+    files.update(gitops.manifest_files(env, cloud))
+    return files
+
+
+def dump(docs: list[Any]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, width=100)
+
+
+def kustomization(names: list[str]) -> Obj:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(names),
+    }
+
+
+def render_texts(env: Environment, cloud: str, header: str) -> dict[str, str]:
+    """File name -> full text (headers included) of the kubernetes/ directory."""
+    from kubeprod.render.output import with_header
+
+    files = manifest_files(env, cloud)
+    texts = {name: with_header(dump(docs), header) for name, docs in files.items()}
+    applied = [name for name in files if not name.startswith("gitops-")]
+    texts[KUSTOMIZATION] = with_header(dump([kustomization(applied)]), header)
+    return texts
+
+
+def write(env: Environment, cloud: str, header: str, out: Path) -> Any:
+    """Write the baseline into `out/kubernetes`, keeping the team's own YAML files."""
+    from kubeprod.render.output import write_module
+
+    return write_module(render_texts(env, cloud, header), out / SUBDIR, pattern="*.yaml")
+
+
+def manifest_set_text(texts: dict[str, str]) -> str:
+    """One canonical text of a manifest set (for hashing and diffs)."""
+    return "".join(f"--- # {name}\n{texts[name]}" for name in sorted(texts))
