@@ -112,7 +112,8 @@ def scan_tags(texts: dict[str, str]) -> dict[Req, list[Evidence]]:
                     break
                 note.append(lines[after][len(indent) + 1 :].strip())
                 after += 1
-            targets = _annotated(lines, after, top_level=not indent)
+            # a tag in a manifest (YAML) annotates the line after it, as inside a block
+            targets = _annotated(lines, after, top_level=not indent and not path.endswith(".yaml"))
             for req in _ids(match.group("ids")):
                 for number in targets:
                     found.setdefault(req, []).append(
@@ -156,6 +157,10 @@ def rendered_texts(env: Environment, spec: str, cloud: str) -> tuple[dict[str, s
 
     out = f"infra/{env.name}/{cloud}"
     texts = {f"{out}/{n}": t for n, t in render_module(env, cloud, spec, out).items()}
+    from kubeprod.render import baseline_texts
+
+    manifests = baseline_texts(env, cloud, spec, out)
+    texts.update({f"{out}/kubernetes/{n}": t for n, t in manifests.items()})
     boot = f"{out}-bootstrap"
     texts.update({f"{boot}/{n}": t for n, t in bootstrap_module(env, cloud, spec, boot).items()})
     return texts, out
@@ -167,8 +172,10 @@ def gate_findings(texts: dict[str, str], module_dir: str) -> list[Any]:
 
     with tempfile.TemporaryDirectory(prefix="kubeprod-explain-") as tmp:
         for path, text in texts.items():
-            if path.startswith(module_dir + "/") and path.count("/") == module_dir.count("/") + 1:
-                (Path(tmp) / Path(path).name).write_text(text, encoding="utf-8")
+            if path.startswith(module_dir + "/"):  # the module and its kubernetes/ manifests
+                target = Path(tmp) / path[len(module_dir) + 1 :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
         return check_directory(Path(tmp)).findings
 
 

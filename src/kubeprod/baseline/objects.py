@@ -7,9 +7,10 @@ StorageClass encrypted with the environment's customer-managed key.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeprod.spec.model import Environment, NetworkAllow
+if TYPE_CHECKING:  # the policy gate imports this module and must start without pydantic
+    from kubeprod.spec.model import Environment, NetworkAllow
 
 Obj = dict[str, Any]
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubeprod"}

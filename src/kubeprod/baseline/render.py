@@ -8,7 +8,6 @@ cluster-autoscaler.yaml; kustomization.yaml lists them (`kubectl apply -k`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -73,8 +72,22 @@ def manifest_files(env: Environment, cloud: str) -> dict[str, list[Obj]]:
     return files
 
 
-def dump(docs: list[Any]) -> str:
-    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, width=100)
+# The requirement each file meets, written as a tag comment (`kubeprod explain` reads it).
+TAGS = {
+    "namespaces.yaml": "SEC-6: workload namespaces enforce the restricted Pod Security "
+    "Standard (enforce/audit/warn, version pinned); system namespaces say why they cannot",
+    "network-policies.yaml": "SEC-5: default deny ingress and egress in every workload "
+    "namespace; only DNS egress and the spec's declared allows are open",
+    "storage-class.yaml": "SEC-3 / K8S-6: the default StorageClass encrypts volumes with the "
+    "environment's customer-managed key",
+    "cluster-autoscaler.yaml": "CHR-6 / K8S-3: Cluster Autoscaler with the spec's conservative "
+    "scale-down flags and balance-similar-node-groups, on the system nodes",
+}
+
+
+def dump(docs: list[Any], tag: str | None = None) -> str:
+    text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, width=100)
+    return f"# {tag}\n{text}" if tag else text
 
 
 def kustomization(names: list[str]) -> Obj:
@@ -90,19 +103,7 @@ def render_texts(env: Environment, cloud: str, header: str) -> dict[str, str]:
     from kubeprod.render.output import with_header
 
     files = manifest_files(env, cloud)
-    texts = {name: with_header(dump(docs), header) for name, docs in files.items()}
+    texts = {name: with_header(dump(docs, TAGS.get(name)), header) for name, docs in files.items()}
     applied = [name for name in files if not name.startswith("gitops-")]
     texts[KUSTOMIZATION] = with_header(dump([kustomization(applied)]), header)
     return texts
-
-
-def write(env: Environment, cloud: str, header: str, out: Path) -> Any:
-    """Write the baseline into `out/kubernetes`, keeping the team's own YAML files."""
-    from kubeprod.render.output import write_module
-
-    return write_module(render_texts(env, cloud, header), out / SUBDIR, pattern="*.yaml")
-
-
-def manifest_set_text(texts: dict[str, str]) -> str:
-    """One canonical text of a manifest set (for hashing and diffs)."""
-    return "".join(f"--- # {name}\n{texts[name]}" for name in sorted(texts))

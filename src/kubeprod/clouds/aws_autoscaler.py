@@ -47,7 +47,7 @@ def autoscaler_tf(renderer: AwsRenderer, env: Environment) -> list[Block | Comme
 
     blocks: list[Block | Comment] = [
         Comment(
-            "CHR-6 / K8S-3: the Cluster Autoscaler (deployed by the kubernetes/ manifests)\n"
+            "CHR-6: the Cluster Autoscaler (deployed by the kubernetes/ manifests)\n"
             "gets this role through EKS Pod Identity; writes only on this cluster's groups."
         )
     ]

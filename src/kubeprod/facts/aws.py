@@ -9,8 +9,4 @@ EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerMa
 
 # What the rendered AWS module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
-NOT_COVERED: dict[Req, str] = {
-    Req.SEC_6: "pod security standards are namespace labels "
-    "(pod-security.kubernetes.io/enforce: restricted), an in-cluster step the Terraform "
-    "module does not take yet; the policy gate reports SEC-6 as not judged",
-}
+NOT_COVERED: dict[Req, str] = {}

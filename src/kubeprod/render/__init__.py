@@ -62,14 +62,22 @@ def render_module(env: Environment, cloud: str, spec: str, out: str) -> dict[str
     return render_texts(files, header_for(spec, cloud, out))
 
 
-def write_baseline(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
-    """Write the in-cluster baseline (kubernetes/ manifests) beside the module in `out`."""
+def baseline_texts(env: Environment, cloud: str, spec: str, out: str) -> dict[str, str]:
+    """File name -> text of the in-cluster baseline (the render's kubernetes/ directory)."""
     from kubeprod.baseline import render as baseline
 
-    header = header_for(spec, cloud, str(out)).replace(
+    header = header_for(spec, cloud, out).replace(
         "*.tf files without this header", "*.yaml files without this header"
     )
-    return baseline.write(env, cloud, header, out)
+    return baseline.render_texts(env, cloud, header)
+
+
+def write_baseline(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
+    """Write the in-cluster baseline (kubernetes/ manifests) beside the module in `out`."""
+    from kubeprod.baseline.render import SUBDIR
+
+    texts = baseline_texts(env, cloud, spec, str(out))
+    return write_module(texts, out / SUBDIR, pattern="*.yaml")
 
 
 def render_to(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
