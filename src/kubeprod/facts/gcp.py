@@ -31,8 +31,5 @@ GKE_MONITORING_COMPONENTS: tuple[str, ...] = (
 # What the rendered GCP module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
 NOT_COVERED: dict[Req, str] = {
-    Req.SEC_6: "pod security standards are namespace labels "
-    "(pod-security.kubernetes.io/enforce: restricted), an in-cluster step the Terraform "
-    "module does not take yet (GKE has no built-in admission policy set to assign)",
     Req.DR_1: "Backup for GKE (gke_backup_agent_config and a backup plan) is not rendered yet",
 }
