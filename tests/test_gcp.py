@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeprod.clouds import gcp_sizing
 from kubeprod.clouds.gcp import (
     KEY_ROTATION_PERIOD,
     LOGGING_COMPONENTS,
@@ -25,7 +24,7 @@ from kubeprod.clouds.gcp_schema import BETA_KEY, PROVIDER_KEY, later_types, supp
 from kubeprod.errors import InputError, SpecInvalid
 from kubeprod.render import render_module, render_to
 from kubeprod.render.output import render_texts, write_module
-from kubeprod.spec import load_spec
+from kubeprod.spec import gcp_sizing, load_spec
 from kubeprod.spec.model import Environment
 from kubeprod.spec.profile import gke_addresses_fit
 from kubeprod.terraform.schema_check import SCHEMA_DIR, parse_module, validate_parsed

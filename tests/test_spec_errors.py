@@ -10,6 +10,7 @@ import json
 import math
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from kubeprod.spec import load_spec, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "examples" / "production.yaml").read_text(encoding="utf-8")
-KUBEPROD = ROOT / ".venv" / "bin" / "kubeprod"
+# The console script of the interpreter running the tests (never a hard-coded .venv path).
+_SCRIPT = Path(sys.executable).parent / "kubeprod"
+KUBEPROD = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "kubeprod"]
 
 
 def sub(old: str, new: str) -> Callable[[str], str]:
@@ -833,7 +836,7 @@ def test_real_subprocess(mutate: Callable[[str], str], at: str, rule: str, tmp_p
     text = mutate(EXAMPLE)
     path.write_text(text)
     proc = subprocess.run(
-        [str(KUBEPROD), "validate", str(path)], capture_output=True, text=True, timeout=60
+        [*KUBEPROD, "validate", str(path)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout

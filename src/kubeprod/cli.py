@@ -121,7 +121,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from kubeprod.workflow import plan
+    from kubeprod.change.planning import plan
 
     result = plan(args.spec, args.cloud, local=args.local)
     _emit(args, result, result["summary_text"])

@@ -73,10 +73,14 @@ def target_for(spec: str, cloud: str, local: bool) -> Target:
     return Target(env, spec, base / cloud, base / f"{cloud}-bootstrap", None)
 
 
-def _terraform(workdir: Path, target: Target) -> Any:
+def terraform_for(workdir: Path, target: Target) -> Any:
+    """The terraform runner for a directory of `target`, with its cloud's environment."""
     from kubeprod.terraform.runner import Terraform
 
     return Terraform(workdir, env=target.tf_env())
+
+
+_terraform = terraform_for  # old private name, kept while in-flight branches still use it
 
 
 def ensure_backend(target: Target) -> dict[str, Any]:
@@ -95,7 +99,7 @@ def ensure_backend(target: Target) -> dict[str, Any]:
         target.env, "aws", target.spec, str(target.bootstrap_dir), local=target.local, extra=extra
     )
     write_module(texts, target.bootstrap_dir)
-    tf = _terraform(target.bootstrap_dir, target)
+    tf = terraform_for(target.bootstrap_dir, target)
     tf.init(backend=False)
     if tf.plan(PLAN_FILE):
         tf.apply(PLAN_FILE)
@@ -144,7 +148,7 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
 
     write_baseline(target.env, "aws", target.spec, target.workdir)
     config = backend_config(target, outputs)
-    tf = _terraform(target.workdir, target)
+    tf = terraform_for(target.workdir, target)
     tf.init(backend_config=[config.name])
     tf.validate()
     return tf
@@ -201,7 +205,20 @@ def bootstrap(spec: str, cloud: str, *, local: bool, auto_approve: bool) -> dict
     }
 
 
-def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Planned:
+    """A plan made and gated: what the change process freezes into a bundle."""
+
+    target: Target
+    tf: Any
+    plan_json: dict[str, Any]
+    counts: dict[str, int]
+    changed: bool
+
+
+def make_plan(spec: str, cloud: str, *, local: bool) -> Planned:
+    """Bootstrap if needed, render, init, validate, plan and gate (no bundle: see
+    kubeprod.change.planning, which `kubeprod plan` runs)."""
     target = target_for(spec, cloud, local)
     tf = prepare(target, ensure_backend(target))
     changed = tf.plan(PLAN_FILE)
@@ -209,22 +226,7 @@ def plan(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     from kubeprod.policy.gate import enforce_plan
 
     enforce_plan(plan_json, target.workdir, spec, stage="plan", env=target.env)
-    counts = change_counts(plan_json)
-    from kubeprod.change import bundle
-
-    saved = bundle.create(
-        target, tf, plan_json, counts, changed, plan_file=target.workdir / PLAN_FILE
-    )
-    return {
-        "workdir": str(target.workdir),
-        "plan_file": str(target.workdir / PLAN_FILE),
-        "changes": changed,
-        "counts": counts,
-        "bundle": str(saved.path),
-        "plan_sha256": saved.plan_sha256,
-        "summary_text": f"{target.workdir}: {describe_counts(counts)}\n"
-        f"bundle {saved.path}: review it with `kubeprod review {saved.path}`",
-    }
+    return Planned(target, tf, plan_json, change_counts(plan_json), changed)
 
 
 def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, Any]:

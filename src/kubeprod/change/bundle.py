@@ -61,7 +61,7 @@ def policy_result(
     import inspect
 
     try:
-        from kubeprod.policy.engine import check_plan_json  # type: ignore[import-not-found]
+        from kubeprod.policy.engine import check_plan_json
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("kubeprod.policy"):
             return {"available": False, "passed": None, "note": "policy gate not available"}
@@ -72,7 +72,7 @@ def policy_result(
         kwargs["config_dir"] = config_dir
     if spec and "waivers" in params:
         try:
-            from kubeprod.policy.waivers import default_path  # type: ignore[import-not-found]
+            from kubeprod.policy.waivers import default_path
 
             kwargs["waivers"] = default_path(spec)
         except ImportError:

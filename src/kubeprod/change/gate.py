@@ -150,7 +150,7 @@ def apply_bundle(
 ) -> dict[str, Any]:
     """Check every gate, then snapshot, apply, notify and record. Returns the record."""
     from kubeprod.terraform.runner import Progress, TerraformError
-    from kubeprod.workflow import _terraform, target_for
+    from kubeprod.workflow import target_for, terraform_for
 
     if (emergency or override_provenance) and not reason.strip():
         raise InputError(
@@ -176,7 +176,7 @@ def apply_bundle(
         emergency=emergency,
         override_provenance=override_provenance,
     )
-    tf = _terraform(target.workdir, target)
+    tf = terraform_for(target.workdir, target)
     state_now = state_identity(tf)
     planned = {k: manifest["state"].get(k) for k in ("serial", "lineage")}
     if state_now != planned:
@@ -294,7 +294,7 @@ def apply_bundle(
 
 def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]:
     """Clear a state lock left by a terraform that is no longer running."""
-    from kubeprod.workflow import _terraform, target_for
+    from kubeprod.workflow import target_for, terraform_for
 
     if not yes:
         raise InputError(
@@ -302,6 +302,6 @@ def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]
             "Check that no apply is running (CI, a colleague), then re-run with --yes"
         )
     target = target_for(spec, "aws", local)
-    tf = _terraform(target.workdir, target)
+    tf = terraform_for(target.workdir, target)
     tf.run("force-unlock", "-force", lock_id)
     return {"unlocked": lock_id, "workdir": str(target.workdir)}

@@ -114,7 +114,10 @@ def _allow_list_widened(diffs: list[dict[str, Any]]) -> list[str]:
         before = [ipaddress.ip_network(c) for c in _cidrs(diff["before"])]
         for cidr in _cidrs(diff["after"]):
             net = ipaddress.ip_network(cidr)
-            if not any(net.version == b.version and net.subnet_of(b) for b in before):
+            if not any(
+                net.version == b.version and net.subnet_of(b)  # type: ignore[arg-type]
+                for b in before
+            ):
                 widened.append(cidr)
     return widened
 

@@ -89,7 +89,7 @@ def take(
 
 def restore(snapshot: str, *, yes: bool, at: str | None = None) -> dict[str, Any]:
     """Push a snapshot back as the current state (same lineage, next serial)."""
-    from kubeprod.workflow import _terraform, target_for
+    from kubeprod.workflow import target_for, terraform_for
 
     path = Path(snapshot)
     meta_path = path.with_suffix(".json")
@@ -107,7 +107,7 @@ def restore(snapshot: str, *, yes: bool, at: str | None = None) -> dict[str, Any
             "Fix: re-run with --yes to confirm"
         )
     target = target_for(meta["spec"], "aws", meta["local_target"])
-    tf = _terraform(Path(meta["workdir"]), target)
+    tf = terraform_for(Path(meta["workdir"]), target)
     current_text = tf.run("state", "pull").stdout
     current = json.loads(current_text) if current_text.strip() else {}
     if current and current.get("lineage") != wanted.get("lineage"):

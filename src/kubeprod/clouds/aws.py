@@ -7,6 +7,7 @@ reviewer reads one block per concern, not three copies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from kubeprod.clouds.base import Files, section
@@ -30,7 +31,7 @@ def statement(
     principals: tuple[str, list[object]] | None = None,
     resources: list[object] | None = None,
     effect: str = "Allow",
-    conditions: list[tuple[str, str, list[object]]] = (),
+    conditions: Sequence[tuple[str, str, list[object]]] = (),
 ) -> Block:
     """One statement of an aws_iam_policy_document."""
     block = B("statement", sid=sid, effect=effect, actions=actions, resources=resources)

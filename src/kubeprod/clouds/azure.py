@@ -813,9 +813,9 @@ def _legacy_window(env: Environment) -> Block | None:
             for minute in range(start, start + length, 60):
                 day_index = (order.index(day) + minute // (24 * 60)) % 7
                 seen.setdefault(order[day_index], set()).add((minute // 60) % 24)
-    for day in DAYS:
-        if day in seen:
-            block.add(Block.of("allowed", day=DAYS[day], hours=sorted(seen[day])))
+    for short, full in DAYS.items():
+        if short in seen:
+            block.add(Block.of("allowed", day=full, hours=sorted(seen[short])))
     return block
 
 

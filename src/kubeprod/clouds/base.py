@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal, Protocol, overload
 
 from kubeprod.errors import InputError
-from kubeprod.spec.model import AwsCloud, AzureCloud, CloudName, Environment, GcpCloud
+from kubeprod.spec.model import AwsCloud, AzureCloud, Environment, GcpCloud
 from kubeprod.terraform.hcl import Block, Comment
 
 Files = dict[str, list[Block | Comment]]
@@ -46,7 +46,7 @@ def section(env: Environment, cloud: str) -> AwsCloud | AzureCloud | GcpCloud:
 
 
 class CloudRenderer(Protocol):
-    name: ClassVar[CloudName]
+    name: ClassVar[str]
 
     def render(self, env: Environment) -> Files:
         """The root module for `env`, as file name -> blocks, files grouped by concern."""

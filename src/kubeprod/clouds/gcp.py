@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from kubeprod.clouds import gcp_sizing as sizing
 from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
 from kubeprod.requirements import Req
+from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment, GcpCloud, MaintenanceWindow, duration_minutes
 from kubeprod.terraform.hcl import Block, Comment, Expr
 from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle

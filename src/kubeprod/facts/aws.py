@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from kubeprod.requirements import Req
 
 # K8S-7 / SEC-7: every EKS control-plane log type (EKS User Guide, "Control plane logs").
-EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+EKS_LOG_TYPES: tuple[EksLogType, ...] = get_args(EksLogType)
 
 # What the rendered AWS module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).

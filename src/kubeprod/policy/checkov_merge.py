@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +58,14 @@ def merge_checkov(report: Report, target: Path, kind: str, loaded: Any) -> None:
     else:
         plan_file = target
         if target.read_bytes()[:2] == b"PK":
-            from kubeprod.policy.gate import write_plan_json
-
             plan_file = write_plan_json(loaded)
-        for f in run_checkov_plan(plan_file, report.cloud):
-            line = (f.get("file_line_range") or [0])[0]
+        for raw in run_checkov_plan(plan_file, report.cloud):
+            line = (raw.get("file_line_range") or [0])[0]
             findings.append(
                 _finding(
-                    f["check_id"],
-                    f.get("check_name", ""),
-                    f.get("resource", ""),
+                    raw["check_id"],
+                    raw.get("check_name", ""),
+                    raw.get("resource", ""),
                     str(target),
                     line or None,
                     report.cloud,
@@ -94,3 +93,11 @@ def _finding(
         line,
         source="checkov",
     )
+
+
+def write_plan_json(plan: dict[str, Any]) -> Path:
+    """A saved plan's JSON in a temporary file, for checkov."""
+    fd, name = tempfile.mkstemp(suffix=".json", prefix="kubeprod-plan-")
+    with open(fd, "w", encoding="utf-8") as handle:
+        json.dump(plan, handle)
+    return Path(name)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,9 +125,11 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         options = Options(**{k: v for k, v in flags.items() if v is not None})
     target = Path(args.target)
-    waiver_path = Path(args.waivers) if args.waivers else waivers.default_path(None)
-    if args.waivers and not waiver_path.is_file():
-        raise InputError(f"{waiver_path}: no such waiver file")
+    waiver_path: Path | None = waivers.default_path(None)
+    if args.waivers:
+        waiver_path = Path(args.waivers)
+        if not waiver_path.is_file():
+            raise InputError(f"{waiver_path}: no such waiver file")
     report = check_target(target, cloud=args.cloud, options=options)
     if args.with_checkov:
         from kubeprod.policy.checkov_merge import merge_checkov
@@ -148,10 +148,3 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0 if report.passed else 1
-
-
-def write_plan_json(plan: dict[str, Any]) -> Path:
-    fd, name = tempfile.mkstemp(suffix=".json", prefix="kubeprod-plan-")
-    with open(fd, "w", encoding="utf-8") as handle:
-        json.dump(plan, handle)
-    return Path(name)

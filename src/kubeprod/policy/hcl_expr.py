@@ -397,7 +397,8 @@ def parse_template(text: str, quoted: bool) -> Node:
     parts: list[Any] = []
     stack: list[tuple[str, Any, list[Any], Any]] = []
     current = parts
-    i, lit = 0, []
+    i = 0
+    lit: list[str] = []
 
     def flush() -> None:
         if lit:
@@ -439,11 +440,11 @@ def parse_template(text: str, quoted: bool) -> Node:
                     m = re.match(r"for\s+(\w+)\s*(?:,\s*(\w+))?\s+in\s+(.*)$", inner, re.S)
                     if not m:
                         raise HclError(f"bad template directive %{{{inner}}}")
-                    body: list[Any] = []
+                    loop_body: list[Any] = []
                     stack.append(
-                        ("for", (m.group(1), m.group(2), parse(m.group(3))), current, body)
+                        ("for", (m.group(1), m.group(2), parse(m.group(3))), current, loop_body)
                     )
-                    current = body
+                    current = loop_body
                 elif head == "endfor":
                     _, (k, v, coll), parent, body = stack.pop()
                     parent.append(("tfor", k, v, coll, tuple(body or [])))

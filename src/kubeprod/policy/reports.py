@@ -10,7 +10,6 @@ from xml.etree import ElementTree as ET
 
 from kubeprod import __version__
 from kubeprod.policy.engine import Report
-from kubeprod.policy.gate import FORMATS  # noqa: F401
 from kubeprod.policy.rules import REGISTRY
 from kubeprod.policy.rules.base import FAIL, NOT_JUDGED, PASS, UNKNOWN_STATUS, Finding
 

@@ -448,13 +448,13 @@ def references(body: Any, path: str = "") -> dict[str, list[str]]:
             for key, names in found.items():
                 out[key] = sorted({*out.get(key, []), *names})
     elif isinstance(body, str) and "${" in body:
-        names = {
+        refs = {
             m.group(1) + re.sub(r"\[[^\]]*\]", "", m.group(2))
             for expr in re.findall(r"\$\{(.*?)\}", body, re.S)
             for m in _RESOURCE_REF.finditer(expr)
         }
-        if names:
-            out[path] = sorted(names)
+        if refs:
+            out[path] = sorted(refs)
     return out
 
 

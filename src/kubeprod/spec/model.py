@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from kubeprod.facts.aws import EKS_LOG_TYPES
+from kubeprod.facts.aws import EKS_LOG_TYPES, EksLogType
 from kubeprod.thresholds import MAX_PUBLIC_PREFIX
 
 CloudName = Literal["aws", "azure", "gcp"]
@@ -256,9 +256,7 @@ class Encryption(Strict):
 
 
 class Logging(Strict):
-    control_plane: list[
-        Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
-    ] = Field(
+    control_plane: list[EksLogType] = Field(
         default=list(EKS_LOG_TYPES),
         description="K8S-7 / SEC-7 (names as EKS uses them; mapped per cloud)",
     )

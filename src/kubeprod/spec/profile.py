@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
-from kubeprod.spec import capacity, versions
+from kubeprod.spec import capacity, gcp_sizing, versions
 from kubeprod.spec.model import CLOUDS, Environment, NodeGroup, duration_minutes
 from kubeprod.thresholds import SCALE_DOWN_MAX_THRESHOLD, SCALE_DOWN_MIN_MINUTES
 
@@ -177,7 +177,7 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
                 f"{subnet} is IPv6 but the VPC CIDR {vpc} is IPv4",
                 f"choose an IPv4 subnet inside {vpc}",
             )
-        elif not subnet.subnet_of(vpc):  # type: ignore[arg-type]
+        elif not subnet.subnet_of(vpc):
             yield Violation(
                 loc,
                 "NET-6",
@@ -541,8 +541,6 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     """NET-6 on GCP: secondary ranges and the node subnet hold the pools at max + surge."""
     if env.clouds.gcp is None:
         return
-    from kubeprod.clouds import gcp_sizing
-
     gcp, net = env.clouds.gcp, env.network
     zones = len(gcp.zones)
     if zones == 0 or not net.private_subnets or not net.public_subnets:

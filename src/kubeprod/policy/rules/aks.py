@@ -418,13 +418,13 @@ def monitoring_wired(ctx: Ctx) -> None:
                     c, "managed Prometheus wired to an Azure Monitor workspace", "monitor_metrics"
                 )
         if blocks(c.get("oms_agent")):
-            rules = {
+            insights = {
                 r.config_address
                 for r in _rules_with_stream(
                     ctx, lambda s: isinstance(s, str) and s.startswith(INSIGHTS_STREAM_PREFIXES)
                 )
             }
-            if rules and _associated(ctx, c, "data_collection_rule_id", rules):
+            if insights and _associated(ctx, c, "data_collection_rule_id", insights):
                 ctx.ok(c, "Container Insights data collection rule associated", "oms_agent")
             else:
                 ctx.fail(

@@ -8,7 +8,7 @@ with the rule's ID, title and severity filled in.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -173,7 +173,7 @@ class Ctx:
         else:
             self.fail(res, f"{attribute} is {show(value)}", attribute, want)
 
-    def need(self, resources: list[Resource], what: str) -> bool:
+    def need(self, resources: Sequence[object], what: str) -> bool:
         """Record a failure when a resource the rule needs is not in the configuration."""
         if not resources:
             self.fail(None, f"no {what} in the configuration", what, f"add {what}")

@@ -215,7 +215,7 @@ def webhook_firewall(ctx: Ctx) -> None:
             if ranges is UNKNOWN or not isinstance(ranges, list):
                 continue
             covers = any(
-                master.subnet_of(net)
+                master.subnet_of(net)  # type: ignore[arg-type]  # same version: filtered
                 for net in (ipaddress.ip_network(str(r), strict=False) for r in ranges)
                 if net.version == master.version
             )

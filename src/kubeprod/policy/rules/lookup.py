@@ -41,7 +41,8 @@ def _instance_key(res: Resource) -> str:
 
 def aws_node_groups(model: Model) -> tuple[list[Resource], list[Resource]]:
     """(system, workload) aws_eks_node_group: system = tainted CriticalAddonsOnly or named so."""
-    system, workload = [], []
+    system: list[Resource] = []
+    workload: list[Resource] = []
     for r in model.of("aws_eks_node_group"):
         tainted = any(t.get("key") == SYSTEM_TAINT for t in blocks(r.get("taint")))
         named = _named_system(r.get("node_group_name"), r.name, _instance_key(r), r.index)
@@ -62,7 +63,8 @@ def azure_pools(model: Model) -> list[tuple[Resource, dict[str, Any], str, str]]
 
 
 def gcp_pools(model: Model) -> tuple[list[Resource], list[Resource]]:
-    system, workload = [], []
+    system: list[Resource] = []
+    workload: list[Resource] = []
     for r in model.of("google_container_node_pool"):
         config = (blocks(r.get("node_config")) or [{}])[0]
         tainted = any(t.get("key") == SYSTEM_TAINT for t in blocks(config.get("taint")))
