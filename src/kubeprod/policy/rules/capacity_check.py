@@ -104,7 +104,9 @@ def azure_capacity(ctx: Ctx) -> None:
             top = pool.get("max_count") if pool.get("auto_scaling_enabled") else None
             top = top if isinstance(top, int) else pool.get("node_count")
             pods = pool.get("max_pods") or AKS_AZURE_CNI_DEFAULT_MAX_PODS
-            if sid not in subnets or not isinstance(top, int) or not isinstance(pods, int):
+            if not isinstance(sid, str) or sid not in subnets:
+                continue
+            if not isinstance(top, int) or not isinstance(pods, int):
                 continue
             need[sid] = need.get(sid, 0) + top * (pods + 1)
             users.setdefault(sid, []).append(f"{res.address} ({top} x {pods + 1})")
