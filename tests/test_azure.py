@@ -643,3 +643,13 @@ def test_chr7_prometheus_and_container_insights_wired(parsed: dict[str, dict[str
     assert associations["prometheus_endpoint"]["name"] == "configurationAccessEndpoint"
     rules = one(parsed, "azurerm_monitor_alert_prometheus_rule_group", "node")["rule"]
     assert len(rules) >= 3 and all(r["record"] for r in rules)
+
+
+def test_compute_registration_import_id_uses_the_spec_subscription(env: Environment) -> None:
+    from kubeprod.clouds.azure import _compute_provider_id
+
+    sub = "11111111-2222-3333-4444-555555555555"
+    azure = env.clouds.azure.model_copy(update={"subscription_id": sub})
+    pinned = env.model_copy(update={"clouds": env.clouds.model_copy(update={"azure": azure})})
+    assert _compute_provider_id(pinned) == f"/subscriptions/{sub}/providers/Microsoft.Compute"
+    assert "data.azurerm_client_config.current" in str(_compute_provider_id(env))

@@ -629,6 +629,18 @@ def _admins(env: Environment) -> list[Block | Comment]:
     return out
 
 
+def _compute_provider_id(env: Environment) -> str | Expr:
+    """The Microsoft.Compute registration's ID: literal when the spec names the subscription
+    (an import ID must be known at plan time), else from the provider's client config."""
+    subscription = _azure(env).subscription_id
+    if subscription:
+        return f"/subscriptions/{subscription}/providers/Microsoft.Compute"
+    return Expr(
+        '"/subscriptions/${data.azurerm_client_config.current.subscription_id}'
+        '/providers/Microsoft.Compute"'
+    )
+
+
 def _security(env: Environment) -> list[Block | Comment]:
     cluster_identity = "azurerm_user_assigned_identity.cluster.principal_id"
     return [
@@ -731,10 +743,7 @@ def _security(env: Environment) -> list[Block | Comment]:
         Block.of(
             "import",
             to=Expr("azurerm_resource_provider_registration.compute"),
-            id=Expr(
-                '"/subscriptions/${data.azurerm_client_config.current.subscription_id}'
-                '/providers/Microsoft.Compute"'
-            ),
+            id=_compute_provider_id(env),
         ),
         Block.of(
             "resource",
