@@ -1,0 +1,1 @@
+kubernetes_version = "1.35"

@@ -1,0 +1,1 @@
+project_id = "corp-prod-123456"
