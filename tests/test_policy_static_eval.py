@@ -173,6 +173,7 @@ def test_tfvars_open_endpoint_is_blocked(tmp_path):
 def test_each_module_directory_is_parsed_once(tmp_path, monkeypatch):
     import hcl2
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write(tmp_path, MODULE_TREE)
     calls: list[int] = []
     real = hcl2.loads
@@ -182,6 +183,14 @@ def test_each_module_directory_is_parsed_once(tmp_path, monkeypatch):
     static._PARSED.clear()
     from_directory(tmp_path)
     assert len(calls) == 5  # main.tf, two tfvars files, vpc, group (called 2 + 0 times)
+    # the next run reads every parse from the on-disk cache
+    static._PARSED.clear()
+    first = [(r.address, r.values) for r in from_directory(tmp_path).resources]
+    assert len(calls) == 5
+    monkeypatch.setenv("KUBEPROD_NO_CACHE", "1")
+    static._PARSED.clear()
+    assert [(r.address, r.values) for r in from_directory(tmp_path).resources] == first
+    assert len(calls) == 10
 
 
 def test_backend_with_nested_block_and_bom(tmp_path):

@@ -1205,7 +1205,12 @@ def evaluate_raw(raw: Any, scope: Scope) -> Any:
 
 def evaluate_key(key: str, scope: Scope) -> Any:
     if key.startswith('"') and key.endswith('"'):
-        return _unescape(key[1:-1])
+        if "${" not in key and "%{" not in key:
+            return _unescape(key[1:-1])
+        try:
+            return evaluate(parse_template(key[1:-1], quoted=True), scope)
+        except HclError:
+            return UNKNOWN
     if key.startswith("${"):
         try:
             return evaluate(parse_raw(key), scope)

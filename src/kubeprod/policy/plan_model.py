@@ -65,8 +65,11 @@ def from_data_source(value: Any) -> bool:
 # - EKS VpcConfigRequest publicAccessCidrs: "The default value is 0.0.0.0/0" and
 #   endpointPublicAccess defaults to true, endpointPrivateAccess to false (EKS API
 #   reference, VpcConfigRequest; AWS provider docs, aws_eks_cluster vpc_config).
+# - EKS CreateNodegroup amiType: omitted (and no image in the launch template), EKS picks
+#   its optimised AMI for the version (AL2023_x86_64_STANDARD from 1.30; EKS API reference,
+#   CreateNodegroup amiType); CUSTOM only when a launch template names an image.
 PROVIDER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "aws_eks_node_group": {"capacity_type": "ON_DEMAND"},
+    "aws_eks_node_group": {"capacity_type": "ON_DEMAND", "ami_type": "AL2023_x86_64_STANDARD"},
     "aws_eks_cluster": {
         "vpc_config.0.public_access_cidrs": ["0.0.0.0/0"],
         "vpc_config.0.endpoint_public_access": True,

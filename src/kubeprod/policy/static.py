@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,24 +60,64 @@ def _unquote(text: str) -> str:
     return text
 
 
-def parse_directory(directory: Path) -> dict[str, dict[str, Any]]:
-    """File name -> python-hcl2 body of every non-override `*.tf` (cached: a module tree
-    calling one module sixteen times parses it once). A UTF-8 BOM is accepted."""
+def _cache_dir() -> Path | None:
+    """Where parsed files are kept between runs (None: KUBEPROD_NO_CACHE is set)."""
+    if os.environ.get("KUBEPROD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kubeprod" / "hcl"
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """python-hcl2's parse of one file, kept on disk by content hash: parsing is most of a
+    gate run (python-hcl2 takes ~0.1 s a file), and a module tree changes little between
+    runs. The cache key includes python-hcl2's version; a corrupt entry is parsed again."""
+    import hashlib
+
+    cache = _cache_dir()
+    entry = None
+    if cache is not None:
+        digest = hashlib.sha256(f"{_hcl2_version()}\0{text}".encode())
+        entry = cache / f"{digest.hexdigest()}.json"
+        try:
+            return json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
     import hcl2
     from hcl2.utils import SerializationOptions
 
+    parsed = hcl2.loads(text, serialization_options=SerializationOptions(with_comments=False))
+    if entry is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(parsed), encoding="utf-8")
+            tmp.replace(entry)
+        except OSError:
+            pass  # a read-only home: no cache, same result
+    return parsed
+
+
+@lru_cache(maxsize=1)
+def _hcl2_version() -> str:
+    from importlib.metadata import version
+
+    return version("python-hcl2")
+
+
+def parse_directory(directory: Path) -> dict[str, dict[str, Any]]:
+    """File name -> python-hcl2 body of every non-override `*.tf` (cached: a module tree
+    calling one module sixteen times parses it once). A UTF-8 BOM is accepted."""
     directory = Path(directory).resolve()
     files = sorted(p for p in directory.glob("*.tf") if not is_override(p))
     stamp = max((p.stat().st_mtime for p in files), default=0.0)
     key = (str(directory), stamp, len(files))
     if key in _PARSED:
         return _PARSED[key]
-    options = SerializationOptions(with_comments=False)
     parsed: dict[str, dict[str, Any]] = {}
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8-sig")
-            parsed[path.name] = hcl2.loads(text, serialization_options=options)
+            parsed[path.name] = parse_text(path.read_text(encoding="utf-8-sig"))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not UTF-8 ({exc}). Fix: save the file as UTF-8") from None
         except Exception as exc:  # python-hcl2 raises lark errors of several kinds
@@ -93,8 +134,6 @@ def _blocks(parsed: dict[str, dict[str, Any]], kind: str) -> list[Any]:
 
 def _tfvars(directory: Path) -> dict[str, Any]:
     """Root variable values from terraform.tfvars(.json) and *.auto.tfvars(.json)."""
-    import hcl2
-
     values: dict[str, Any] = {}
     names = ["terraform.tfvars", "terraform.tfvars.json"]
     autos = sorted(p.name for p in directory.glob("*.auto.tfvars*"))
@@ -104,7 +143,7 @@ def _tfvars(directory: Path) -> dict[str, Any]:
             continue
         text = path.read_text(encoding="utf-8-sig")
         try:
-            raw = json.loads(text) if name.endswith(".json") else hcl2.loads(text)
+            raw = json.loads(text) if name.endswith(".json") else parse_text(text)
         except Exception as exc:
             raise InputError(
                 f"{path}: cannot parse the variable file: {exc}. Fix: run `terraform validate`"
@@ -345,6 +384,27 @@ class ModuleInstance:
 
     # -- the module's resources ----------------------------------------------------------
 
+    def refs(self, body: dict[str, Any], values: dict[str, Any]) -> dict[str, list[str]]:
+        """What each attribute refers to: the expression's own references (with this
+        module's path), plus the resources its evaluated value names through module
+        inputs and outputs (a Ref such as `azurerm_key_vault_key.etcd.id`)."""
+        prefix = f"{self.address}." if self.address else ""
+        out = {path: sorted(prefix + n for n in names) for path, names in references(body).items()}
+
+        def walk(value: Any, path: str) -> None:
+            if isinstance(value, Ref) and not value.startswith("data."):
+                out[path] = sorted({*out.get(path, []), str(value)})
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    walk(v, f"{path}.{k}" if path else k)
+            elif isinstance(value, list):
+                blocks = all(isinstance(v, dict) for v in value) and value
+                for i, v in enumerate(value):
+                    walk(v, f"{path}.{i}" if blocks else path)
+
+        walk(values, "")
+        return out
+
     def run(self) -> Obj:
         """Collect this instance's resources (and its children's); return its outputs."""
         lines = scan_resources(self.directory)
@@ -368,7 +428,7 @@ class ModuleInstance:
                             line,
                             prevent,
                             action="unknown-instances",
-                            refs=references(body),
+                            refs=self.refs(body, values),
                         )
                     )
                     continue
@@ -387,7 +447,7 @@ class ModuleInstance:
                             file,
                             line,
                             prevent,
-                            refs=references(body),
+                            refs=self.refs(body, values),
                         )
                     )
         for name in self.module_bodies:

@@ -10,6 +10,7 @@ Sources (repository and file) are in each docstring and in shared/design/cloud-r
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
@@ -41,9 +42,14 @@ DEFAULT_INBOUND = (
 
 
 def address_of(reference: str) -> str:
-    """'azurerm_key_vault_key.etcd.id' -> 'azurerm_key_vault_key.etcd' (data. kept)."""
-    parts = reference.split(".")
-    return ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+    """'azurerm_key_vault_key.etcd.id' -> 'azurerm_key_vault_key.etcd' (data. kept);
+    module paths kept and instance keys dropped: 'module.aks.azurerm_x.y[0].id' ->
+    'module.aks.azurerm_x.y'."""
+    parts = re.sub(r"\[[^\]]*\]", "", reference).split(".")
+    prefix: list[str] = []
+    while len(parts) > 2 and parts[0] == "module":
+        prefix, parts = prefix + parts[:2], parts[2:]
+    return ".".join(prefix + (parts[:3] if parts[0] == "data" else parts[:2]))
 
 
 def targets(res: Resource, path: str) -> list[str]:

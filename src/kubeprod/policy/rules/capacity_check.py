@@ -48,7 +48,7 @@ def aws_capacity(ctx: Ctx) -> None:
         if shape.shape == AUTO_MODE:
             continue
         ids, top = shape.subnets(), shape.max()
-        types = shape.res.get("instance_types") or []
+        types = shape.instance_types(ctx.model) or []
         itype = types[0] if isinstance(types, list) and types else None
         if not isinstance(ids, list) or not ids or not isinstance(top, int):
             continue

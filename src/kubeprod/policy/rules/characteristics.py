@@ -114,22 +114,26 @@ class ReliabilityOverCost(Rule):
     }
 
     def aws(self, ctx: Ctx) -> None:
-        for g in ctx.model.of("aws_eks_node_group"):
-            types = g.get("instance_types")
-            if types is None and g.get("launch_template"):
-                ctx.unknown(g, "instance type comes from the launch template", "instance_types")
+        for shape in aws_node_shapes(ctx.model):
+            g = shape.res
+            if shape.shape == AUTO_MODE:
+                ctx.ok(g, "EKS Auto Mode built-in pools use general-purpose (c/m/r) instances")
                 continue
-            ctx.check(
-                g,
-                "instance_types",
-                lambda v: (
-                    isinstance(v, list)
-                    and bool(v)
-                    and known(v)
-                    and not any(BURSTABLE.match(str(t)) for t in v)
-                ),
-                "production-grade types (m5.large or larger), never burstable t*",
-            )
+            types = shape.instance_types(ctx.model)
+            attr = "instance_types" if shape.shape != SELF_MANAGED else "launch_template"
+            if types is UNKNOWN or (isinstance(types, list) and not known(types)):
+                ctx.unknown(g, "instance types known only after apply", attr)
+            elif types is None:
+                ctx.unknown(g, "instance type comes from a launch template not at hand", attr)
+            elif types and not any(BURSTABLE.match(str(t)) for t in types):
+                ctx.ok(g, f"instance types {types}", attr)
+            else:
+                ctx.fail(
+                    g,
+                    f"instance types {types}",
+                    attr,
+                    "production-grade types (m5.large or larger), never burstable t*",
+                )
 
     def azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):

@@ -25,8 +25,12 @@ def spec_module(name: str) -> Any:
         spec = importlib.util.spec_from_file_location(full, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[full] = module
+        sys.modules[full] = module  # dataclasses look their module up while executing
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[full]
+            raise
     return sys.modules[full]
 
 
@@ -158,6 +162,41 @@ class NodeShape:
 
     def subnets(self) -> Any:
         return self.res.get(self.subnets_attr)
+
+    def instance_types(self, model: Model) -> Any:
+        """The instance types the nodes run (None for Auto Mode, which picks them)."""
+        if self.shape == MANAGED:
+            types = self.res.get("instance_types")
+            if types is None:
+                types = _template_value(
+                    model, self.res.get("launch_template.0.id"), "instance_type"
+                )
+                types = [types] if isinstance(types, str) else types
+            return types
+        if self.shape == SELF_MANAGED:
+            overrides = self.res.get("mixed_instances_policy.0.launch_template.0.override")
+            if isinstance(overrides, list) and overrides:
+                return [o.get("instance_type") for o in blocks(overrides)]
+            for path in (
+                "launch_template.0.id",
+                "mixed_instances_policy.0.launch_template.0."
+                "launch_template_specification.0.launch_template_id",
+            ):
+                found = _template_value(model, self.res.get(path), "instance_type")
+                if found is not None:
+                    return [found] if isinstance(found, str) else found
+            return None
+        return None
+
+
+def _template_value(model: Model, template_id: Any, attr: str) -> Any:
+    """An attribute of the aws_launch_template a node group names by ID (literal or Ref)."""
+    if template_id is UNKNOWN:
+        return UNKNOWN
+    for lt in model.of("aws_launch_template"):
+        if template_id is not None and lt.get("id") == template_id:
+            return lt.get(attr)
+    return None
 
 
 def cluster_label(cluster: Resource) -> str:

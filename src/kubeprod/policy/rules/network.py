@@ -204,7 +204,26 @@ class NatRouting(Rule):
         for t in ctx.model.of("aws_route_table"):
             if any(b.get("nat_gateway_id") for b in blocks(t.get("route"))):
                 routes.append(t)
-        if len(routes) >= ctx.opt.min_zones:
+        targets = [r.get("nat_gateway_id") for r in routes if r.type == "aws_route"]
+        targets += [
+            b.get("nat_gateway_id")
+            for t in routes
+            if t.type == "aws_route_table"
+            for b in blocks(t.get("route"))
+            if b.get("nat_gateway_id")
+        ]
+        distinct = {t for t in targets if isinstance(t, str)}
+        if len(routes) >= ctx.opt.min_zones and UNKNOWN in targets:
+            ctx.unknown(routes[0], "the NAT gateways routed to are known only after apply")
+        elif len(routes) >= ctx.opt.min_zones and len(distinct) < ctx.opt.min_zones:
+            ctx.fail(
+                routes[0],
+                f"{len(routes)} route tables send 0.0.0.0/0 to only {len(distinct)} NAT "
+                "gateway(s): a zone's outage cuts the others' egress",
+                "nat_gateway_id",
+                "each zone's route table to that zone's NAT gateway",
+            )
+        elif len(routes) >= ctx.opt.min_zones:
             for r in routes:
                 ctx.ok(r, "default route to a NAT gateway", "nat_gateway_id")
         else:
