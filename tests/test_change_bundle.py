@@ -66,7 +66,10 @@ def make_bundle(tmp_path: Path, changes: list[dict], *, git=None, policy=None, n
         "plan_sha256": bundle.sha256_file(path / "plan.tfplan"),
         "plan_json_sha256": bundle.sha256_file(path / "plan.json"),
         "module": bundle.module_hashes(workdir),
-        "git": git or {"commit": "a" * 40, "branch": "main", "clean": True},
+        "git": git or {"commit": "a" * 40, "branch": "main", "clean": True, "files": [
+            {"path": "environments/production.yaml", "blob": "f" * 40, "head_blob": "f" * 40,
+             "matches_head": True}]},
+        "planner": ["pat", "pat@example.com"],
         "state": {"serial": 7, "lineage": "L", "bucket": "state-bucket", "key": "k"},
         "policy": policy or {"available": False, "passed": None, "note": "not available"},
         "changes": bool(changes),

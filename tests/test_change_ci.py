@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import EXAMPLE
 
 from kubeprod.change import ci_templates
 from kubeprod.cli import main
@@ -75,6 +76,11 @@ def test_atlantis_config_uses_kubeprod_workflows():
 
 def test_cli_writes_and_refuses_to_overwrite(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    assert main(["ci", "github"]) == 2  # issue 11: a missing spec no longer writes silently
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / ".github").exists()
+    (tmp_path / "environments").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "environments" / "production.yaml")
     assert main(["ci", "github"]) == 0
     assert (tmp_path / ".github" / "workflows" / "kubeprod.yml").exists()
     assert main(["ci", "github"]) == 2

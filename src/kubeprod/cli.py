@@ -108,7 +108,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     from kubeprod.workflow import bootstrap
 
-    result = bootstrap(args.spec, args.cloud, local=args.local, auto_approve=True)
+    result = bootstrap(
+        args.spec,
+        args.cloud,
+        local=args.local,
+        auto_approve=True,
+        approve_by=getattr(args, "approve_by", None),
+    )
     if "rendered" in result:
         text = (
             f"rendered the {args.cloud} state-backend module into {result['rendered']}; "
@@ -204,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--local", action="store_true", help="target the embedded local cloud (moto)"
         )
 
+        if name == "bootstrap":
+            p.add_argument(
+                "--approve-by",
+                help="a second person approving a change to an existing state backend",
+            )
+
     p = add("local", cmd_local, "the embedded local cloud: start, stop, status")
     p.add_argument("action", choices=("start", "stop", "status"))
 
@@ -234,6 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file kubeprod had to read or write: say which, exit 2
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"error: cannot use{where}: {exc.strerror or exc}. Fix: check that the path "
+            "exists and is readable/writable by you, and that the disk has space",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,16 +6,29 @@ step's result, so `plan` and `up` share all but the apply.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubeprod.errors import InputError
+from kubeprod.errors import InputError, KubeprodError
 from kubeprod.spec.model import Environment
 
 PLAN_FILE = "kubeprod.tfplan"
+
+
+class NoBackend(KubeprodError):
+    """A read-only command found no state backend; bootstrapping is explicit."""
+
+    exit_code = 4
+
+
+class UpRefused(KubeprodError):
+    """`up` applies without the change process; production outside --local refuses."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,105 @@ def ensure_backend(target: Target) -> dict[str, Any]:
     return tf.output_json()
 
 
+def _bootstrap_recorded(target: Target, approve_by: str | None) -> dict[str, Any]:
+    """A real cloud's state backend: the first creation, or a reviewed change to it,
+    each recorded in the change log. A change to an existing backend needs a second
+    person's approval (`--approve-by`), as every production change does."""
+    import getpass
+
+    from kubeprod.change import changelog, clock
+    from kubeprod.change.approval import same_person
+    from kubeprod.change.bundle import planner_identities
+    from kubeprod.change.gate import GateRefused
+
+    existing = (target.bootstrap_dir / "terraform.tfstate").exists()
+    moment = clock.real()
+    from kubeprod.clouds.aws_bootstrap import bootstrap_files
+    from kubeprod.render import header_for
+    from kubeprod.render.output import render_texts, write_module
+
+    command = f"kubeprod bootstrap {target.spec} --cloud aws"
+    header = header_for(target.spec, "aws", str(target.bootstrap_dir), command=command)
+    write_module(render_texts(bootstrap_files(target.env), header), target.bootstrap_dir)
+    tf = _terraform(target.bootstrap_dir, target)
+    tf.init(backend=False)
+    changed = tf.plan(PLAN_FILE)
+    who = getpass.getuser()
+    if changed and existing:
+        me = planner_identities(target.spec, "rollback")
+        if not approve_by or same_person(approve_by, me):
+            raise GateRefused(
+                f"the state-backend module in {target.bootstrap_dir} differs from what is "
+                "deployed; changing the backend of production is a change of its own. Fix: "
+                f"review `terraform show {PLAN_FILE}` there, and have a second person approve: "
+                f"`kubeprod bootstrap {target.spec} --approve-by NAME` (not {', '.join(me)})"
+            )
+    if changed:
+        changelog.check_writable(target.env.name)
+        tf.apply(PLAN_FILE)
+        changelog.append(
+            target.env.name,
+            {
+                "kind": "bootstrap" if not existing else "backend change",
+                "who": who,
+                "approved_by": [approve_by] if approve_by else [],
+                "started_at": moment.isoformat(),
+                "finished_at": clock.real().isoformat(),
+                "target": "aws",
+                "result": "success",
+                "workdir": str(target.bootstrap_dir),
+            },
+        )
+    return tf.output_json()
+
+
+def backend_outputs(target: Target) -> dict[str, Any]:
+    """Where the state lives, read-only (plan, drift, rollback never change anything).
+
+    The local cloud keeps bootstrapping itself. For a real cloud the outputs come from
+    the bootstrap module's state, else from the account (the bucket and the key alias
+    are named from the spec); no backend at all means `kubeprod bootstrap` first."""
+    if target.local:
+        return ensure_backend(target)
+    state = target.bootstrap_dir / "terraform.tfstate"
+    if state.exists():
+        try:
+            outputs = json.loads(state.read_text()).get("outputs") or {}
+            found = {name: item.get("value") for name, item in outputs.items()}
+        except (OSError, ValueError, AttributeError):
+            found = {}
+        if found.get("bucket") and found.get("kms_key_arn"):
+            return found
+    found = _discover_backend(target)
+    if found:
+        return found
+    raise NoBackend(
+        f"environment {target.env.name} has no state backend yet; plan and drift are "
+        "read-only and never create one. Fix: `kubeprod bootstrap "
+        f"{target.spec}` once (recorded in the change log), then plan again"
+    )
+
+
+def _discover_backend(target: Target) -> dict[str, Any] | None:
+    """The state bucket and KMS key by their spec-derived names (read-only calls)."""
+    try:
+        import boto3
+
+        from kubeprod.clouds.aws_bootstrap import bucket_name
+
+        aws = target.env.clouds.aws
+        assert aws is not None
+        account = boto3.client("sts", region_name=aws.region).get_caller_identity()["Account"]
+        bucket = bucket_name(target.env, account)
+        boto3.client("s3", region_name=aws.region).head_bucket(Bucket=bucket)
+        key = boto3.client("kms", region_name=aws.region).describe_key(
+            KeyId=f"alias/kubeprod-{target.env.name}-state"
+        )
+        return {"bucket": bucket, "kms_key_arn": key["KeyMetadata"]["Arn"]}
+    except Exception:  # no credentials, no bucket, no key: no backend found
+        return None
+
+
 def backend_config(target: Target, outputs: dict[str, Any]) -> Path:
     """Write the S3 backend settings `terraform init` reads; return the file."""
     from kubeprod.terraform.hcl import render_attributes
@@ -143,6 +255,9 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
                 header_for(target.spec, "aws", str(target.workdir)),
             )
         )
+    from kubeprod.change.gate import refuse_errored_state
+
+    refuse_errored_state(target.workdir)
     write_module(texts, target.workdir)
     from kubeprod.render import write_baseline
 
@@ -152,6 +267,18 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
     tf.init(backend_config=[config.name])
     tf.validate()
     return tf
+
+
+def plan_checked(target: Target, tf: Any, out: str, *extra: str) -> bool:
+    """terraform plan; a state lock left by a killed apply names `kubeprod unlock`."""
+    from kubeprod.change.gate import raise_if_locked
+    from kubeprod.terraform.runner import TerraformError
+
+    try:
+        return bool(tf.plan(out, *extra))
+    except TerraformError as exc:
+        raise_if_locked(exc, target.spec, target.local, target.workdir)
+        raise
 
 
 def change_counts(plan_json: dict[str, Any]) -> dict[str, int]:
@@ -192,11 +319,13 @@ def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
     return {"rendered": str(out), "written": result.written}
 
 
-def bootstrap(spec: str, cloud: str, *, local: bool, auto_approve: bool) -> dict[str, Any]:
+def bootstrap(
+    spec: str, cloud: str, *, local: bool, auto_approve: bool, approve_by: str | None = None
+) -> dict[str, Any]:
     if cloud != "aws" and not local:
         return render_bootstrap(spec, cloud)
     target = target_for(spec, cloud, local)
-    outputs = ensure_backend(target)
+    outputs = ensure_backend(target) if local else _bootstrap_recorded(target, approve_by)
     config = backend_config(target, outputs)
     return {
         "bucket": outputs["bucket"],
@@ -220,8 +349,8 @@ def make_plan(spec: str, cloud: str, *, local: bool) -> Planned:
     """Bootstrap if needed, render, init, validate, plan and gate (no bundle: see
     kubeprod.change.planning, which `kubeprod plan` runs)."""
     target = target_for(spec, cloud, local)
-    tf = prepare(target, ensure_backend(target))
-    changed = tf.plan(PLAN_FILE)
+    tf = prepare(target, backend_outputs(target))
+    changed = plan_checked(target, tf, PLAN_FILE)
     plan_json = tf.show_json(PLAN_FILE)
     from kubeprod.policy.gate import enforce_plan
 
@@ -234,6 +363,14 @@ def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, 
 
     started = time.monotonic()
     target = target_for(spec, cloud, local)
+    if not local and target.env.profile == "production":
+        raise UpRefused(
+            f"`kubeprod up` applies without approval, window, snapshot, notice or change log, "
+            f"so it never touches a real production environment (CHG-1..5). Fix: "
+            f"`kubeprod plan {spec}`, `kubeprod review BUNDLE`, `kubeprod approve BUNDLE --by "
+            "NAME` (a second person), `kubeprod apply BUNDLE` inside a window; `up` is for "
+            "the embedded local cloud (--local)"
+        )
     say = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
     say(f"state backend ({'local cloud' if local else 'AWS'}) ...")
     outputs = ensure_backend(target)

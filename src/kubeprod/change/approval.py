@@ -2,12 +2,19 @@
 
 An approval names the plan it approves. It counts only for a bundle whose plan
 file and manifest still hash to what was approved: another plan, or the same
-bundle with any file changed, needs a new approval.
+bundle with any file changed, needs a new approval. It counts only when the same
+record is in the append-only approvals log (`$KUBEPROD_HOME/approvals.jsonl`): a
+hand-written approvals.json proves nothing. For production, the approver must not
+be who made the plan (`planner` in the manifest), unless the spec names a
+single-operator exception (`change_control.single_operator`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 from kubeprod.change import clock
@@ -22,9 +29,94 @@ class NotApproved(KubeprodError):
     exit_code = 4
 
 
+MIN_HASH = 12
+KEYS = ("by", "at", "plan_sha256", "manifest_sha256", "bundle", "environment")
+
+
+def audit_path() -> Path:
+    return home() / "approvals.jsonl"
+
+
 def _read(bundle: Bundle) -> list[dict[str, Any]]:
     path = bundle.path / APPROVALS
-    return json.loads(path.read_text()) if path.exists() else []
+    if not path.exists():
+        return []
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(
+            f"{path} is damaged (not JSON). Fix: delete it and approve again"
+        ) from None
+    if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+        raise InputError(f"{path} must be a JSON list of approvals. Fix: delete it, approve again")
+    return value
+
+
+def _audit() -> list[dict[str, Any]]:
+    """The append-only approvals log; a damaged line is an input error naming it."""
+    path = audit_path()
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_bytes().split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InputError(
+                f"{path}:{number}: not a JSON line. Fix: restore it from a backup copy"
+            ) from None
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _key(record: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(record.get(k)) for k in KEYS)
+
+
+def _norm(name: str) -> set[str]:
+    """`github-environment:production:alice` and `Alice <a@x>` name alice too."""
+    text = name.strip().lower()
+    out = {text, text.rsplit(":", 1)[-1]}
+    return out | {o.split("@", 1)[0] for o in out if "@" in o}
+
+
+def same_person(by: str, identities: list[str]) -> bool:
+    mine = _norm(by)
+    return any(mine & _norm(i) for i in identities)
+
+
+def _single_operator(bundle: Bundle) -> str | None:
+    spec = Path(bundle.path / "spec.yaml")
+    try:
+        from kubeprod.spec import load_spec
+
+        env = load_spec(str(spec), profile_rules=False)
+    except Exception:  # the gate reports a bad spec copy through integrity checks
+        return None
+    control = getattr(env, "change_control", None)
+    return getattr(control, "single_operator", None) if control else None
+
+
+def self_approval(bundle: Bundle, by: str) -> str | None:
+    """Why `by` may not approve this plan, or None."""
+    if bundle.manifest.get("profile") != "production":
+        return None
+    planner = bundle.manifest.get("planner")
+    if not isinstance(planner, list) or not planner:
+        return "the bundle does not record who made the plan (planned by an older kubeprod)"
+    if not same_person(by, [str(p) for p in planner]):
+        return None
+    single = _single_operator(bundle)
+    if single and same_person(by, [single]):
+        return None
+    return (
+        f"{by} made this plan ({', '.join(str(p) for p in planner)}), and a production change "
+        "needs a second person to approve it (CHG-2). Fix: ask a reviewer to approve; a "
+        "team of one names itself in the spec: change_control.single_operator"
+    )
 
 
 def approve(
@@ -33,6 +125,15 @@ def approve(
     """Record `by`'s approval of exactly this plan; refuses a changed bundle."""
     if not by.strip():
         raise InputError("--by is empty. Fix: name who approves, e.g. --by alice")
+    if plan_hash is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{MIN_HASH},64}}", plan_hash):
+        raise InputError(
+            f"--plan-hash '{plan_hash}' is not a plan hash: give at least {MIN_HASH} hex "
+            "characters of the hash the review shows (the full 64 is best)"
+        )
+    moment = clock.change_moment(at, local=bool(bundle.manifest.get("local")), what="an approval")
+    refused = self_approval(bundle, by)
+    if refused:
+        raise NotApproved(refused)
     problems = bundle.integrity_problems()
     if problems:
         raise NotApproved(
@@ -47,29 +148,43 @@ def approve(
         )
     record = {
         "by": by.strip(),
-        "at": clock.now(at).isoformat(),
+        "at": moment.real.isoformat(),
+        **({"simulated_at": moment.effective.isoformat()} if moment.simulated else {}),
         "plan_sha256": actual,
         "manifest_sha256": bundle.manifest_sha256(),
         "bundle": bundle.id,
         "environment": bundle.manifest["environment"],
     }
     approvals = [*_read(bundle), record]
-    (bundle.path / APPROVALS).write_text(json.dumps(approvals, indent=2) + "\n")
-    audit = home() / "approvals.jsonl"
-    audit.parent.mkdir(parents=True, exist_ok=True)
-    with audit.open("a") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    audit = audit_path()
+    try:
+        audit.parent.mkdir(parents=True, exist_ok=True)
+        with audit.open("a") as handle:  # the log first: an approval only it holds is void
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        (bundle.path / APPROVALS).write_text(json.dumps(approvals, indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(
+            f"cannot record the approval ({exc.strerror}: {exc.filename}). Fix: make "
+            "KUBEPROD_HOME and the bundle writable, then approve again"
+        ) from None
     return record
 
 
 def valid_approvals(bundle: Bundle) -> list[dict[str, Any]]:
+    """Approvals of exactly this plan and manifest, present in the approvals log, and
+    not by the planner (production)."""
     plan, manifest = sha256_file(bundle.plan_file), bundle.manifest_sha256()
+    logged = {_key(r) for r in _audit()}
     return [
         a
         for a in _read(bundle)
         if a.get("plan_sha256") == plan
         and a.get("manifest_sha256") == manifest
         and plan == bundle.plan_sha256
+        and _key(a) in logged
+        and self_approval(bundle, str(a.get("by"))) is None
     ]
 
 
@@ -79,18 +194,25 @@ def require(bundle: Bundle) -> list[dict[str, Any]]:
     if good:
         return good
     stale = _read(bundle)
-    others = []
-    audit = home() / "approvals.jsonl"
-    if audit.exists():
-        for line in audit.read_text().splitlines():
-            record = json.loads(line)
-            if (
-                record.get("environment") == bundle.manifest["environment"]
-                and record.get("plan_sha256") != bundle.plan_sha256
-            ):
-                others.append(record)
+    audit = _audit()
+    logged = {_key(r) for r in audit}
+    others = [
+        r
+        for r in audit
+        if r.get("environment") == bundle.manifest["environment"]
+        and r.get("plan_sha256") != bundle.plan_sha256
+    ]
     why = f"plan {bundle.plan_sha256[:12]} (bundle {bundle.id}) is not approved (CHG-2)"
-    if stale:
+    unlogged = [a for a in stale if _key(a) not in logged]
+    selfish = [a for a in stale if self_approval(bundle, str(a.get("by")))]
+    if unlogged:
+        why += (
+            f"; {len(unlogged)} approval(s) in {APPROVALS} are not in the approvals log "
+            f"{audit_path()}: written by hand, they do not count"
+        )
+    elif selfish:
+        why += f"; {self_approval(bundle, str(selfish[0].get('by')))}"
+    elif stale:
         why += (
             f"; {len(stale)} approval(s) on this bundle no longer match it: the plan or the "
             "manifest changed after they were given"
@@ -98,8 +220,8 @@ def require(bundle: Bundle) -> list[dict[str, Any]]:
     elif others:
         last = others[-1]
         why += (
-            f"; the latest approval for {bundle.manifest['environment']} is by {last['by']} "
-            f"for another plan ({last['plan_sha256'][:12]}, bundle {last['bundle']}), "
+            f"; the latest approval for {bundle.manifest['environment']} is by {last.get('by')} "
+            f"for another plan ({str(last.get('plan_sha256'))[:12]}, bundle {last.get('bundle')}), "
             "which does not count for this one"
         )
     raise NotApproved(

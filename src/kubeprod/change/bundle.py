@@ -127,7 +127,27 @@ class Bundle:
         return self.path / PLAN
 
     def plan_json(self) -> dict[str, Any]:
-        return json.loads((self.path / PLAN_JSON).read_text())
+        path = self.path / PLAN_JSON
+        try:
+            value = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path} is damaged or unreadable ({exc}). Fix: plan again") from None
+        if not isinstance(value, dict) or not isinstance(value.get("resource_changes", []), list):
+            raise InputError(f"{path} is not a terraform plan JSON. Fix: plan again")
+        return value
+
+    def reviewed_plan_problems(self, shown: dict[str, Any]) -> list[str]:
+        """plan.json (what the reviewer read) against `terraform show -json plan.tfplan`
+        (what would be applied): they must describe the same changes."""
+        reviewed = self.plan_json()
+        problems = []
+        for key in REVIEWED_KEYS:
+            if reviewed.get(key) != shown.get(key):
+                problems.append(
+                    f"plan.json's {key} is not what plan.tfplan holds (the review showed "
+                    f"{_count(reviewed.get(key))}, the binary plan has {_count(shown.get(key))})"
+                )
+        return problems
 
     def manifest_sha256(self) -> str:
         return sha256_file(self.path / MANIFEST)
@@ -162,9 +182,63 @@ class Bundle:
         spec = Path(self.manifest["spec_path"])
         if not spec.exists():
             return [f"the spec {spec} no longer exists"]
+        problems = []
         if sha256_file(spec) != self.manifest["spec_sha256"]:
-            return [f"the spec {spec} changed since the plan"]
-        return []
+            problems.append(f"the spec {spec} changed since the plan")
+        waivers = self.manifest.get("waivers") or {}
+        now = waiver_file(str(spec))
+        if (str(now) if now else None) != waivers.get("path") or (
+            now is not None and sha256_file(now) != waivers.get("sha256")
+        ):
+            problems.append(f"the waiver file {now or waivers.get('path')} changed since the plan")
+        return problems
+
+
+REVIEWED_KEYS = ("resource_changes", "output_changes")
+REQUIRED = {
+    "id": str,
+    "environment": str,
+    "spec_path": str,
+    "spec_sha256": str,
+    "workdir": str,
+    "plan_sha256": str,
+    "plan_json_sha256": str,
+    "module": dict,
+    "state": dict,
+    "counts": dict,
+    "cloud": str,
+}
+
+
+def _count(changes: Any) -> str:
+    if not isinstance(changes, list):
+        return "nothing" if not changes else f"{len(changes)} outputs"
+    acting = [c for c in changes if (c.get("change") or {}).get("actions") not in (["no-op"],)]
+    return f"{len(acting)} change(s)"
+
+
+def waiver_file(spec: str) -> Path | None:
+    """The waiver file the policy gate reads for `spec`, if any."""
+    try:
+        from kubeprod.policy.waivers import default_path  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    found = default_path(spec)
+    return Path(found).resolve() if found else None
+
+
+def planner_identities(spec: str, kind: str) -> list[str]:
+    """Who made this plan: the CI actor, the OS user, the git author of the planned
+    commit; for a rollback (planned now, from an old revision) the operator's git
+    identity. An approver must be someone else (CHG-2)."""
+    import os
+
+    found = [getpass.getuser()]
+    for var in ("GITHUB_ACTOR", "GITHUB_TRIGGERING_ACTOR", "USER_NAME", "ATLANTIS_USER"):
+        if os.environ.get(var):
+            found.append(os.environ[var])
+    found += gitinfo.author(spec, operator=kind == "rollback")
+    return sorted({f.strip() for f in found if f and f.strip()})
 
 
 def create(
@@ -195,11 +269,13 @@ def create(
     for name in hashes:
         shutil.copy2(workdir / name, path / MODULE_DIR / name)
     aws = target.env.clouds.aws
+    w = waiver_file(provenance_of or target.spec)
     manifest = {
         "id": bundle_id,
         "kind": kind,
         "created_at": made.isoformat(),
         "planned_by": getpass.getuser(),
+        "planner": planner_identities(provenance_of or target.spec, kind),
         "environment": target.env.name,
         "profile": target.env.profile,
         "cloud": "aws",
@@ -211,7 +287,8 @@ def create(
         "plan_sha256": plan_hash,
         "plan_json_sha256": sha256_file(path / PLAN_JSON),
         "module": hashes,
-        "git": gitinfo.provenance(provenance_of or target.spec),
+        "git": gitinfo.provenance(provenance_of or target.spec, [w] if w else []),
+        "waivers": {"path": str(w) if w else None, "sha256": sha256_file(w) if w else None},
         "state": {
             **state_identity(tf),
             **backend_location(workdir, target.env.name, aws.region if aws else ""),
@@ -240,6 +317,32 @@ def load(ref: str) -> Bundle:
         path = matches[0]
     try:
         manifest = json.loads((path / MANIFEST).read_text())
-    except json.JSONDecodeError:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{path / MANIFEST} is damaged. Fix: plan again") from None
+    problems = manifest_problems(manifest)
+    if problems:
+        raise InputError(
+            f"{path / MANIFEST} is not a kubeprod bundle manifest: "
+            + "; ".join(problems)
+            + ". Fix: plan again (a bundle is written by `kubeprod plan`, never by hand)"
+        )
     return Bundle(path.resolve(), manifest)
+
+
+def manifest_problems(manifest: Any) -> list[str]:
+    """Fields a manifest must have, with their types."""
+    if not isinstance(manifest, dict):
+        return [f"it holds a JSON {type(manifest).__name__}, not an object"]
+    problems = [
+        f"{key} must be a {kind.__name__}"
+        for key, kind in REQUIRED.items()
+        if not isinstance(manifest.get(key), kind)
+    ]
+    counts = manifest.get("counts")
+    if isinstance(counts, dict) and not all(
+        isinstance(counts.get(k), int) for k in ("add", "change", "destroy", "replace")
+    ):
+        problems.append("counts must hold whole numbers for add, change, destroy, replace")
+    if isinstance(manifest.get("git", {}), dict) is False:
+        problems.append("git must be an object")
+    return problems

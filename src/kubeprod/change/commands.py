@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
+
+from kubeprod.errors import InputError
 
 Emit = Callable[[argparse.Namespace, dict[str, Any], str], None]
 CLOUDS = ("aws", "azure", "gcp")
@@ -22,7 +25,9 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     def cmd_review(args: argparse.Namespace) -> int:
         from kubeprod.change import bundle, review
 
-        data = review.review(bundle.load(args.bundle))
+        found = bundle.load(args.bundle)
+        data = review.review(found)
+        data["verified"] = review.verify_against_binary(found)
         fmt = "json" if _json_mode(args) else args.format
         if fmt == "json":
             print(json.dumps(data, indent=2, sort_keys=True, default=str))
@@ -68,6 +73,8 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         from kubeprod.change import clock, windows
         from kubeprod.spec import load_spec
 
+        if not 1 <= args.count <= 1000:
+            raise InputError(f"--count {args.count}: give a number from 1 to 1000")
         env = load_spec(args.spec)
         moment = clock.now(args.at)
         decision = windows.decide(env.maintenance, moment)
@@ -89,8 +96,13 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         from kubeprod.change import changelog
         from kubeprod.spec import load_spec
 
+        if args.limit < 0:
+            raise InputError(f"--limit {args.limit}: give 0 or more entries to show")
         env = load_spec(args.spec, profile_rules=False)
-        entries = changelog.read(env.name)[-args.limit :] if args.limit else []
+        entries, notes = changelog.read_with_notes(env.name)
+        entries = entries[-args.limit :] if args.limit else []
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
         emit(
             args,
             {"environment": env.name, "log": str(changelog.log_path(env.name)), "entries": entries},
@@ -137,8 +149,21 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     def cmd_state(args: argparse.Namespace) -> int:
         from kubeprod.change import snapshot
 
-        result = snapshot.restore(args.snapshot, yes=args.yes)
-        emit(args, result, f"restored {result['restored']} as serial {result['serial']}")
+        result = snapshot.restore(
+            args.snapshot,
+            yes=args.yes,
+            at=args.at,
+            who=args.by,
+            approve_by=args.approve_by,
+            emergency=args.emergency,
+            reason=args.reason or "",
+        )
+        emit(
+            args,
+            result,
+            f"restored {result['restored']}: the backend holds serial {result['serial']} "
+            f"(recorded as {result['record']})",
+        )
         return 0
 
     def cmd_drift(args: argparse.Namespace) -> int:
@@ -159,12 +184,14 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         from pathlib import Path
 
         from kubeprod.change import ci_templates
+        from kubeprod.spec import load_spec
 
-        name = "production"
-        if Path(args.spec).exists():
-            from kubeprod.spec import load_spec
-
-            name = load_spec(args.spec, profile_rules=False).name
+        if not Path(args.spec).is_file():
+            raise InputError(
+                f"--spec {args.spec} does not exist; the workflow would plan nothing. Fix: "
+                "pass the spec the workflow should plan (`kubeprod init` writes one)"
+            )
+        name = load_spec(args.spec, profile_rules=False).name
         path = ci_templates.write(args.system, args.spec, name, args.out, args.force)
         emit(args, {"written": str(path)}, f"wrote {path}")
         return 0
@@ -215,10 +242,15 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     p.add_argument("--approve-by", help="approve the rollback plan as NAME and apply it")
     gate_options(p)
 
-    p = add("state", cmd_state, "state snapshots: restore one")
+    p = add("state", cmd_state, "state snapshots: restore one (a gated change of its own)")
     p.add_argument("action", choices=("restore",))
     p.add_argument("snapshot")
     p.add_argument("--yes", action="store_true", help="confirm replacing the current state")
+    p.add_argument("--by", help="who restores (default: the OS user)")
+    p.add_argument("--approve-by", help="the second person approving the restore")
+    at_option(p)
+    p.add_argument("--emergency", action="store_true", help="override the window rule")
+    p.add_argument("--reason", help="why the override is needed (recorded and notified)")
 
     p = add("drift", cmd_drift, "refresh-only plan; exit 1 and notify when anything drifted")
     p.add_argument("spec")

@@ -12,11 +12,11 @@ DRIFT_PLAN = "kubeprod-drift.tfplan"
 
 def detect(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     """Render, init, refresh-only plan; notify the team when anything drifted."""
-    from kubeprod.workflow import ensure_backend, prepare, target_for
+    from kubeprod.workflow import backend_outputs, plan_checked, prepare, target_for
 
     target = target_for(spec, cloud, local)
-    tf = prepare(target, ensure_backend(target))
-    tf.plan(DRIFT_PLAN, "-refresh-only")
+    tf = prepare(target, backend_outputs(target))
+    plan_checked(target, tf, DRIFT_PLAN, "-refresh-only")
     plan = tf.show_json(DRIFT_PLAN)
     drifted = []
     for item in plan.get("resource_drift", []):

@@ -11,10 +11,11 @@ with progress, notify, change log.
 from __future__ import annotations
 
 import getpass
+import json
 import re
 import sys
 import time
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,17 @@ def provenance_problems(bundle: Bundle) -> list[str]:
             problems.append(f"the work tree was dirty when planned ({str(git['commit'])[:12]})")
         if git.get("branch") not in MAIN_BRANCHES:
             problems.append(f"it was planned on branch {git.get('branch') or '(detached)'}")
+        files = git.get("files")
+        if not isinstance(files, list) or not files:
+            problems.append("the bundle does not record the spec's git blob (plan again)")
+        for item in files if isinstance(files, list) else []:
+            if not isinstance(item, dict) or item.get("matches_head"):
+                continue
+            problems.append(
+                f"{item.get('path')} on disk (blob {str(item.get('blob'))[:12]}) is not the "
+                f"committed one (HEAD blob {str(item.get('head_blob') or 'none')[:12]}): "
+                "skip-worktree, assume-unchanged or never committed"
+            )
     return problems
 
 
@@ -138,32 +150,99 @@ def _body(bundle: Bundle, who: str, extra: str = "") -> str:
     )
 
 
-def apply_bundle(
-    ref: str,
-    *,
-    at: str | None = None,
-    emergency: bool = False,
-    override_provenance: bool = False,
-    reason: str = "",
-    who: str | None = None,
-    quiet: bool = False,
-) -> dict[str, Any]:
-    """Check every gate, then snapshot, apply, notify and record. Returns the record."""
-    from kubeprod.terraform.runner import Progress, TerraformError
-    from kubeprod.workflow import target_for, terraform_for
+ERRORED_STATE = "errored.tfstate"
 
-    if (emergency or override_provenance) and not reason.strip():
-        raise InputError(
-            "an override needs a reason that goes into the change log and the notices. "
-            "Fix: add --reason '...'"
-        )
-    bundle = load(ref)
+
+def errored_state_problem(workdir: Path) -> str | None:
+    """terraform could not write the state after an apply: the remote state lacks what
+    was built. Planning again would build it all a second time."""
+    path = Path(workdir) / ERRORED_STATE
+    if not path.exists():
+        return None
+    return (
+        f"[state not saved] {path} exists: an earlier apply built resources but terraform "
+        "could not write the state, so the remote state does not know them and a new plan "
+        "would create them again. Fix: push it once the backend is reachable: "
+        f"`cd {workdir} && terraform state push {ERRORED_STATE}`, then move the file aside "
+        f"(`mv {ERRORED_STATE} {ERRORED_STATE}.pushed`) and plan again"
+    )
+
+
+def refuse_errored_state(workdir: Path) -> None:
+    """Never plan or apply while an errored.tfstate waits to be pushed."""
+    problem = errored_state_problem(workdir)
+    if problem:
+        raise GateRefused(problem)
+
+
+def raise_if_locked(exc: Exception, spec: str, local: bool, workdir: Path) -> None:
+    """Turn terraform's raw lock error into the unlock command, with the lock ID."""
+    lock = lock_info(str(exc))
+    if lock and lock.get("id"):
+        raise StateLocked(_locked_message(lock, spec, local, workdir)) from None
+
+
+def _locked_message(lock: dict[str, str], spec: str, local: bool, workdir: Path) -> str:
+    return (
+        f"the state is locked (lock ID {lock['id']}, held by {lock.get('who', '?')} "
+        f"for {lock.get('operation', '?')} since {lock.get('created', '?')}). If no terraform "
+        "is still running (e.g. one was killed or interrupted), clear it: "
+        f"`kubeprod unlock {spec} {lock['id']}" + (" --local" if local else "") + " --yes` "
+        f"(or `terraform force-unlock {lock['id']}` in {workdir})"
+    )
+
+
+def remaining_lock(target: Any, state: dict[str, Any]) -> dict[str, str] | None:
+    """The S3 lock file (`<state key>.tflock`, use_lockfile) if one is left behind."""
+    bucket, key = state.get("bucket"), state.get("key")
+    if not bucket or not key:
+        return None
+    try:
+        client = snapshot._s3_client(target, state.get("region") or "us-east-1")
+        body = client.get_object(Bucket=bucket, Key=f"{key}.tflock")["Body"].read()
+    except Exception:  # no lock object (the normal case), or S3 unreachable
+        return None
+    try:
+        info = json.loads(body)
+    except ValueError:
+        return {"id": "?"}
+    wanted = ("ID", "Who", "Operation", "Created", "Path")
+    return (
+        {k.lower(): str(v) for k, v in info.items() if k in wanted}
+        if isinstance(info, dict)
+        else {"id": "?"}
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A bundle that passed every rule, and what the apply needs."""
+
+    bundle: Bundle
+    target: Any
+    tf: Any
+    moment: clock.Moment
+    who: str
+    facts: dict[str, Any]
+    override: dict[str, str | None]
+
+
+def preflight(
+    bundle: Bundle,
+    *,
+    at: str | None,
+    emergency: bool,
+    override_provenance: bool,
+    reason: str,
+    who: str,
+) -> Prepared:
+    """Every rule, offline and against the state; GateRefused listing all that fail."""
+    from kubeprod.terraform.runner import TerraformError
+    from kubeprod.workflow import terraform_for, target_for
+
     manifest = bundle.manifest
-    who = who or getpass.getuser()
-    if not manifest.get("changes"):
-        return {"bundle": str(bundle.path), "result": "nothing to apply", "record": None}
-    moment = clock.now(at)
-    target = target_for(manifest["spec_path"], manifest["cloud"], manifest["local"])
+    moment = clock.change_moment(at, local=bool(manifest.get("local")))
+    target = target_for(manifest["spec_path"], manifest["cloud"], bool(manifest.get("local")))
     if Path(target.workdir).resolve() != Path(manifest["workdir"]):
         raise GateRefused(
             f"the bundle was planned in {manifest['workdir']} but this target works in "
@@ -172,11 +251,25 @@ def apply_bundle(
     reasons, facts = check(
         bundle,
         target.env.maintenance,
-        moment,
+        moment.effective,
         emergency=emergency,
         override_provenance=override_provenance,
     )
+    errored = errored_state_problem(Path(target.workdir))
+    if errored:
+        reasons.insert(0, errored)
     tf = terraform_for(target.workdir, target)
+    try:
+        shown = tf.show_json(str(bundle.plan_file))
+        mismatch = bundle.reviewed_plan_problems(shown)
+    except (TerraformError, ValueError) as exc:
+        mismatch = [f"terraform cannot read plan.tfplan ({str(exc).splitlines()[-1]})"]
+    if mismatch:
+        reasons.append(
+            "[CHG-2 reviewed plan] "
+            + "; ".join(mismatch)
+            + ". Fix: plan again; never edit a bundle"
+        )
     state_now = state_identity(tf)
     planned = {k: manifest["state"].get(k) for k in ("serial", "lineage")}
     if state_now != planned:
@@ -189,112 +282,220 @@ def apply_bundle(
         raise GateRefused(
             f"apply of {bundle.id} refused:\n" + "\n".join(f"  - {r}" for r in reasons)
         )
-    targets = target.env.notifications.targets
-    deliveries: list[dict[str, Any]] = []
     override = {
         "emergency": reason if emergency else None,
         "provenance": reason if override_provenance and facts["provenance_problems"] else None,
     }
-    if emergency:
-        window = facts["window"]
-        deliveries += [
-            d.as_dict()
-            for d in notify.notify(
-                targets,
-                "emergency",
-                f"kubeprod EMERGENCY change: {manifest['environment']}",
-                _body(bundle, who, f"; window rule overridden: {reason}; {window['reason']}"),
-            )
-        ]
-    _say(quiet, "state snapshot ...")
-    snap = snapshot.take(
-        target, tf, manifest["state"], bundle.plan_sha256[:12], moment, manifest["spec_path"]
-    )
-    _say(quiet, f"  saved {snap['local']}" + (f" and {snap['s3']}" if snap.get("s3") else ""))
-    deliveries += [
+    return Prepared(bundle, target, tf, moment, who, facts, override)
+
+
+def _notice(prepared: Prepared, event: str, subject: str, extra: str = "") -> list[dict[str, Any]]:
+    env = prepared.bundle.manifest["environment"]
+    return [
         d.as_dict()
         for d in notify.notify(
-            targets,
-            "start",
-            f"kubeprod change starting: {manifest['environment']}",
-            _body(bundle, who),
+            prepared.target.env.notifications.targets,
+            event,
+            f"{subject}: {env}",
+            _body(prepared.bundle, prepared.who, extra),
         )
     ]
+
+
+def _started_record(prepared: Prepared) -> dict[str, Any]:
+    bundle, manifest = prepared.bundle, prepared.bundle.manifest
+    return {
+        "who": prepared.who,
+        "approved_by": prepared.facts.get("approved_by", []),
+        "started_at": prepared.moment.real.isoformat(),
+        **prepared.moment.record(),
+        "target": manifest.get("target"),
+        "kind": manifest.get("kind", "change"),
+        "bundle": str(bundle.path),
+        "plan_sha256": bundle.plan_sha256,
+        "spec_revision": (manifest.get("rollback_to") or {}).get("revision")
+        or (manifest.get("git") or {}).get("commit"),
+        "spec_sha256": manifest["spec_sha256"],
+        "counts": manifest["counts"],
+        "override": prepared.override,
+        "window": prepared.facts["window"]["reason"],
+    }
+
+
+def execute(prepared: Prepared, *, quiet: bool) -> dict[str, Any]:
+    """Record `started`, snapshot, notify, apply (signals forwarded), notify, record."""
+    from kubeprod.terraform.runner import ApplyInterrupted, Progress, TerraformError
+
+    bundle, manifest, tf = prepared.bundle, prepared.bundle.manifest, prepared.tf
+    env_name = manifest["environment"]
+    started = changelog.start(env_name, _started_record(prepared))
+    deliveries: list[dict[str, Any]] = []
+    if prepared.override["emergency"]:
+        window = prepared.facts["window"]
+        deliveries += _notice(
+            prepared,
+            "emergency",
+            "kubeprod EMERGENCY change",
+            f"; window rule overridden: {prepared.override['emergency']}; {window['reason']}",
+        )
+    _say(quiet, "state snapshot ...")
+    try:
+        snap = snapshot.take(
+            prepared.target,
+            tf,
+            manifest["state"],
+            bundle.plan_sha256[:12],
+            prepared.moment.real,
+            manifest["spec_path"],
+        )
+    except (OSError, TerraformError) as exc:
+        changelog.finish(
+            env_name, started, {"result": "not started", "error": f"snapshot failed: {exc}"}
+        )
+        raise KubeprodError(
+            f"the state snapshot could not be taken ({exc}); nothing was applied. Fix: make "
+            f"{changelog.home() / 'snapshots'} writable and the state readable, then apply "
+            f"again. Recorded as {started['id']}"
+        ) from None
+    _say(quiet, f"  saved {snap['local']}" + (f" and {snap['s3']}" if snap.get("s3") else ""))
+    deliveries += _notice(prepared, "start", "kubeprod change starting")
     counts = manifest["counts"]
     total = counts["add"] + counts["change"] + counts["destroy"] + 2 * counts["replace"]
-    started = time.monotonic()
-    error = ""
-    lock = None
+    clock_started = time.monotonic()
+    error, lock, result = "", None, "success"
     _say(quiet, f"apply {bundle.id} ...")
     try:
         tf.apply(str(bundle.plan_file), total=total, on_event=Progress(total, quiet=quiet))
-        result = "success"
+    except ApplyInterrupted as exc:
+        result, error = "interrupted", str(exc)
     except TerraformError as exc:
         result, error = "failure", str(exc)
         lock = lock_info(error)
-    duration = round(time.monotonic() - started, 1)
-    finished = moment + timedelta(seconds=duration)
-    deliveries += [
-        d.as_dict()
-        for d in notify.notify(
-            targets,
-            result,
-            f"kubeprod change {'succeeded' if result == 'success' else 'FAILED'}: "
-            f"{manifest['environment']}",
-            _body(bundle, who, f"; {duration}s" + (f"; {error.splitlines()[-1]}" if error else "")),
-        )
-    ]
-    record = changelog.append(
-        manifest["environment"],
+    duration = round(time.monotonic() - clock_started, 1)
+    outcome: dict[str, Any] = {"result": result, "snapshot": snap, "lock": lock}
+    if result != "success":
+        outcome.update(_after_failure(prepared, result))
+        outcome["lock"] = remaining_lock(prepared.target, manifest["state"]) or lock
+    last = error.splitlines()[-1] if error else ""
+    subject = {
+        "success": "kubeprod change succeeded",
+        "failure": "kubeprod change FAILED",
+        "interrupted": "kubeprod change INTERRUPTED",
+    }[result]
+    extra = f"; {duration}s" + (f"; {last}" if last else "")
+    if outcome.get("errored_state"):
+        extra += f"; state NOT saved: {outcome['errored_state']} must be pushed"
+    deliveries += _notice(prepared, "success" if result == "success" else "failure", subject, extra)
+    record = changelog.finish(
+        env_name,
+        started,
         {
-            "who": who,
-            "approved_by": facts.get("approved_by", []),
-            "started_at": moment.isoformat(),
-            "finished_at": finished.isoformat(),
+            **outcome,
+            "finished_at": clock.real().isoformat(),
             "duration_s": duration,
-            "target": manifest.get("target"),
-            "kind": manifest.get("kind", "change"),
-            "bundle": str(bundle.path),
-            "plan_sha256": bundle.plan_sha256,
-            "spec_revision": (manifest.get("rollback_to") or {}).get("revision")
-            or (manifest.get("git") or {}).get("commit"),
-            "spec_sha256": manifest["spec_sha256"],
-            "counts": counts,
-            "result": result,
             "error": error or None,
-            "lock": lock,
-            "snapshot": snap,
-            "override": override,
-            "window": facts["window"]["reason"],
             "notifications": deliveries,
         },
     )
-    if result != "success":
-        if lock and lock.get("id"):
-            raise StateLocked(
-                f"the state is locked (lock ID {lock['id']}, held by {lock.get('who', '?')} "
-                f"for {lock.get('operation', '?')} since {lock.get('created', '?')}); nothing "
-                "was applied. If no terraform is still running (e.g. one was killed), clear it: "
-                f"`kubeprod unlock {manifest['spec_path']} {lock['id']}"
-                + (" --local" if manifest.get("local") else "")
-                + f" --yes` (or `terraform force-unlock {lock['id']}` in {target.workdir}), "
-                f"then apply again. Recorded as {record['id']}; snapshot {snap['local']}"
-            )
-        if "stale" in error.lower():
-            raise GateRefused(
-                "terraform says the saved plan is stale: the state changed after the plan. "
-                f"Nothing was applied. Fix: plan again, review, approve. Recorded as {record['id']}"
-            )
-        raise KubeprodError(
-            f"apply failed; recorded as {record['id']}; state before it: {snap['local']}. "
-            f"Roll back with `kubeprod rollback` or restore the snapshot.\n{error}"
-        )
+    _raise_for(prepared, record, error)
     return {"bundle": str(bundle.path), "result": result, "record": record}
+
+
+def _after_failure(prepared: Prepared, result: str) -> dict[str, Any]:
+    """What a failed or interrupted apply left: state serial, errored.tfstate."""
+    found: dict[str, Any] = {}
+    try:
+        found["state_serial_after"] = state_identity(prepared.tf).get("serial")
+    except Exception:  # the backend may be the thing that failed
+        found["state_serial_after"] = None
+    errored = Path(prepared.target.workdir) / ERRORED_STATE
+    if errored.exists():
+        found["errored_state"] = str(errored)
+    return found
+
+
+def _raise_for(prepared: Prepared, record: dict[str, Any], error: str) -> None:
+    manifest, result = prepared.bundle.manifest, record["result"]
+    snap, lock = record["snapshot"], record.get("lock")
+    spec, local = manifest["spec_path"], bool(manifest.get("local"))
+    workdir = Path(prepared.target.workdir)
+    if result == "success":
+        return
+    if record.get("errored_state"):
+        raise KubeprodError(
+            f"apply failed and terraform could not save the state: what it built is only in "
+            f"{record['errored_state']} (recorded as {record['id']}; the team was notified). "
+            f"Do not plan or apply again first. Fix: `cd {workdir} && terraform state push "
+            f"{ERRORED_STATE}` once the backend is reachable, then `mv {ERRORED_STATE} "
+            f"{ERRORED_STATE}.pushed` and plan again.\n{error}"
+        )
+    tail = f"Recorded as {record['id']}; snapshot {snap['local']}"
+    if result == "interrupted":
+        held = f" {_locked_message(lock, spec, local, workdir)}." if lock else ""
+        raise Interrupted(
+            f"the apply was interrupted; terraform stopped cleanly at state serial "
+            f"{record.get('state_serial_after')}. {tail}.{held} Then plan again: the plan is "
+            "stale if anything was applied"
+        )
+    if lock_info(error):  # terraform could not take the lock: it applied nothing
+        held = lock or lock_info(error) or {}
+        raise StateLocked(
+            _locked_message(held, spec, local, workdir) + f"; nothing was applied; then apply "
+            f"again. {tail}"
+        )
+    if "stale" in error.lower():
+        raise GateRefused(
+            "terraform says the saved plan is stale: the state changed after the plan. "
+            f"Nothing was applied. Fix: plan again, review, approve. Recorded as {record['id']}"
+        )
+    held = f"\nA state lock remains: {_locked_message(lock, spec, local, workdir)}." if lock else ""
+    raise KubeprodError(
+        f"apply failed; recorded as {record['id']}; state before it: {snap['local']}. "
+        f"Roll back with `kubeprod rollback` or restore the snapshot.{held}\n{error}"
+    )
+
+
+class Interrupted(KubeprodError):
+    """SIGINT/SIGTERM stopped the apply; terraform was let finish cleanly first."""
+
+    exit_code = 130
+
+
+def apply_bundle(
+    ref: str,
+    *,
+    at: str | None = None,
+    emergency: bool = False,
+    override_provenance: bool = False,
+    reason: str = "",
+    who: str | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Check every gate, then snapshot, apply, notify and record. Returns the record."""
+    if (emergency or override_provenance) and not reason.strip():
+        raise InputError(
+            "an override needs a reason that goes into the change log and the notices. "
+            "Fix: add --reason '...'"
+        )
+    if who is not None and not who.strip():
+        raise InputError("--by is empty. Fix: name who applies, or leave --by out")
+    bundle = load(ref)
+    if not bundle.manifest.get("changes"):
+        return {"bundle": str(bundle.path), "result": "nothing to apply", "record": None}
+    prepared = preflight(
+        bundle,
+        at=at,
+        emergency=emergency,
+        override_provenance=override_provenance,
+        reason=reason,
+        who=(who or getpass.getuser()).strip(),
+    )
+    return execute(prepared, quiet=quiet)
 
 
 def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]:
     """Clear a state lock left by a terraform that is no longer running."""
-    from kubeprod.workflow import target_for, terraform_for
+    from kubeprod.workflow import terraform_for, target_for
 
     if not yes:
         raise InputError(

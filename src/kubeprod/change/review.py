@@ -285,6 +285,33 @@ def review(bundle: Bundle) -> dict[str, Any]:
     }
 
 
+def verify_against_binary(bundle: Bundle) -> str:
+    """Re-derive the reviewed JSON from plan.tfplan (`terraform show -json`), so the
+    review shows what would be applied; NotApproved-style refusal when they differ."""
+    from pathlib import Path
+
+    from kubeprod.change.gate import GateRefused
+    from kubeprod.terraform.runner import Terraform, TerraformError
+
+    workdir = Path(bundle.manifest["workdir"])
+    if not (workdir / ".terraform").is_dir():
+        return "not checked here (no initialised module); `kubeprod apply` checks it"
+    try:
+        shown = Terraform(workdir).show_json(str(bundle.plan_file))
+    except (TerraformError, ValueError) as exc:
+        raise GateRefused(
+            f"terraform cannot read {bundle.plan_file} ({str(exc).splitlines()[-1]}): the "
+            "bundle is damaged. Fix: plan again"
+        ) from None
+    problems = bundle.reviewed_plan_problems(shown)
+    if problems:
+        raise GateRefused(
+            f"bundle {bundle.id} cannot be reviewed: " + "; ".join(problems) + ". Someone "
+            "edited plan.json or swapped plan.tfplan. Fix: plan again; never edit a bundle"
+        )
+    return "plan.json matches plan.tfplan (terraform show -json)"
+
+
 def _value(value: Any) -> str:
     text = str(value) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
@@ -321,6 +348,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         f"- spec revision `{str(git.get('commit') or 'not in git')[:12]}` on "
         f"`{git.get('branch') or '-'}`, tree {'clean' if git.get('clean') else 'DIRTY'}",
         f"- policy: {_policy_line(data['policy'])}",
+        f"- reviewed plan: {data.get('verified', 'not checked')}",
         "",
     ]
     if data["no_changes"]:

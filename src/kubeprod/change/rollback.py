@@ -19,6 +19,11 @@ def spec_at(spec: str, to: str, env_name: str) -> tuple[str, str, str]:
         entry = changelog.find(env_name, to)
         if entry is None:
             raise InputError(f"no change {to} in the change log. Fix: see `kubeprod history`")
+        if not isinstance(entry.get("bundle"), str) or not entry["bundle"]:
+            raise InputError(
+                f"change {to} ({entry.get('kind') or 'change'}) has no plan bundle, so it "
+                "keeps no spec. Fix: roll back to a git revision or another change id"
+            )
         copy = Path(entry["bundle"]) / bundles.SPEC_COPY
         if not copy.exists():
             raise InputError(f"the spec kept with {to} is gone ({copy}). Fix: use a git revision")
@@ -30,7 +35,14 @@ def spec_at(spec: str, to: str, env_name: str) -> tuple[str, str, str]:
 def plan_rollback(spec: str, to: str, cloud: str, *, local: bool) -> dict[str, Any]:
     """Write the old spec under $KUBEPROD_HOME, plan it, and bundle the plan."""
     from kubeprod.spec import load_spec
-    from kubeprod.workflow import PLAN_FILE, change_counts, ensure_backend, prepare, target_for
+    from kubeprod.workflow import (
+        PLAN_FILE,
+        backend_outputs,
+        change_counts,
+        plan_checked,
+        prepare,
+        target_for,
+    )
 
     env = load_spec(spec)
     text, revision, source = spec_at(spec, to, env.name)
@@ -44,8 +56,8 @@ def plan_rollback(spec: str, to: str, cloud: str, *, local: bool) -> dict[str, A
             f"at {to} the spec describes environment '{target.env.name}', not '{env.name}'. "
             "Fix: pick a revision of this environment"
         )
-    tf = prepare(target, ensure_backend(target))
-    changed = tf.plan(PLAN_FILE)
+    tf = prepare(target, backend_outputs(target))
+    changed = plan_checked(target, tf, PLAN_FILE)
     plan_json = tf.show_json(PLAN_FILE)
     made = bundles.create(
         target,

@@ -87,53 +87,187 @@ def take(
     return result
 
 
-def restore(snapshot: str, *, yes: bool, at: str | None = None) -> dict[str, Any]:
-    """Push a snapshot back as the current state (same lineage, next serial)."""
-    from kubeprod.workflow import target_for, terraform_for
+SIDECAR_FIELDS = {"environment": str, "spec": str, "workdir": str, "local_target": bool}
 
+
+def _load_snapshot(snapshot: str) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """(path, sidecar, state) of a snapshot, every field checked: InputError if not."""
     path = Path(snapshot)
     meta_path = path.with_suffix(".json")
-    if not path.exists() or not meta_path.exists():
+    fix = f"Fix: pick a snapshot kubeprod took, from {home() / 'snapshots'}"
+    if not path.is_file() or not meta_path.is_file():
         raise InputError(
             f"{snapshot} is not a kubeprod state snapshot (it and its .json sidecar must "
-            f"exist). Fix: pick one from {home() / 'snapshots'}"
+            f"exist). {fix}"
         )
-    meta = json.loads(meta_path.read_text())
-    wanted = json.loads(path.read_text() or "{}")
+    try:
+        meta = json.loads(meta_path.read_text())
+        wanted = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{snapshot} or its sidecar is not JSON ({exc}). {fix}") from None
+    if not isinstance(meta, dict) or any(
+        not isinstance(meta.get(k), t) for k, t in SIDECAR_FIELDS.items()
+    ):
+        raise InputError(
+            f"{meta_path} lacks {', '.join(SIDECAR_FIELDS)} (or has the wrong types). {fix}"
+        )
+    if (
+        not isinstance(wanted, dict)
+        or not wanted.get("lineage")
+        or not isinstance(wanted.get("serial"), int)
+    ):
+        raise InputError(
+            f"{snapshot} is not a terraform state (no lineage and serial): an empty state "
+            f"cannot be restored. {fix}"
+        )
+    return path, meta, wanted
+
+
+def restore(
+    snapshot: str,
+    *,
+    yes: bool,
+    at: str | None = None,
+    who: str | None = None,
+    approve_by: str | None = None,
+    emergency: bool = False,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Push a snapshot back as the current state (same lineage, next serial), through
+    the gate as a change of its own: a second person's approval, a window (or an
+    emergency with a reason), a `started` and a result record, and notices."""
+    import getpass
+
+    from kubeprod.change import changelog, notify, windows
+    from kubeprod.change.approval import same_person
+    from kubeprod.change.bundle import planner_identities
+    from kubeprod.change.gate import GateRefused
+    from kubeprod.workflow import terraform_for, target_for
+
+    path, meta, wanted = _load_snapshot(snapshot)
+    if emergency and not reason.strip():
+        raise InputError("--emergency needs --reason '...': it is recorded and notified")
     if not yes:
         raise InputError(
             f"restoring {path.name} replaces the current state of {meta['environment']} with "
-            f"serial {wanted.get('serial')} ({meta['resources']} resources). "
+            f"serial {wanted.get('serial')} ({len(wanted.get('resources') or [])} resources). "
             "Fix: re-run with --yes to confirm"
         )
+    moment = clock.change_moment(at, local=meta["local_target"], what="a state restore")
     target = target_for(meta["spec"], "aws", meta["local_target"])
-    tf = terraform_for(Path(meta["workdir"]), target)
-    current_text = tf.run("state", "pull").stdout
-    current = json.loads(current_text) if current_text.strip() else {}
-    if current and current.get("lineage") != wanted.get("lineage"):
-        raise KubeprodError(
-            f"the snapshot's lineage {wanted.get('lineage')} is not the current state's "
-            f"{current.get('lineage')}: it belongs to another state. Fix: pick a snapshot of "
-            "this environment"
+    who = (who or getpass.getuser()).strip()
+    reasons = []
+    decision = windows.decide(target.env.maintenance, moment.effective)
+    if not decision.allowed and not emergency:
+        reasons.append(f"[CHG-3 window] {decision.reason}")
+    me = sorted({who, *planner_identities(meta["spec"], "rollback")})
+    single = target.env.change_control.single_operator
+    if target.env.profile == "production" and (
+        not approve_by
+        or (same_person(approve_by, me) and not (single and same_person(approve_by, [single])))
+    ):
+        reasons.append(
+            "[CHG-2 approval] replacing production state needs a second person's approval. "
+            f"Fix: --approve-by NAME (someone other than {', '.join(me)})"
         )
-    s3_uri = str(meta.get("s3") or "")
-    aws = target.env.clouds.aws
-    bucket_info = {
-        "bucket": s3_uri[5:].split("/", 1)[0] if s3_uri.startswith("s3://") else None,
-        "region": aws.region if aws else None,
-    }
-    before = take(target, tf, bucket_info, "before-restore", clock.now(at), meta["spec"])
-    wanted["serial"] = int(current.get("serial") or 0) + 1
-    with tempfile.NamedTemporaryFile("w", suffix=".tfstate", dir=tf.workdir, delete=False) as f:
-        json.dump(wanted, f)
-        pushed = Path(f.name)
+    if reasons:
+        raise GateRefused(
+            f"restore of {path.name} refused:\n" + "\n".join(f"  - {r}" for r in reasons)
+        )
+    env_name = target.env.name
+    started = changelog.start(
+        env_name,
+        {
+            "kind": "restore",
+            "who": who,
+            "approved_by": [approve_by] if approve_by else [],
+            "started_at": moment.real.isoformat(),
+            **moment.record(),
+            "target": "local" if meta["local_target"] else "aws",
+            "restored": str(path),
+            "override": {"emergency": reason if emergency else None},
+            "window": decision.reason,
+        },
+    )
+    targets = target.env.notifications.targets
+    body = f"environment {env_name}; restore {path.name} by {who}, approved by {approve_by}"
+    deliveries = [
+        d.as_dict()
+        for d in notify.notify(targets, "start", "kubeprod state restore starting", body)
+    ]
+    if emergency:
+        deliveries += [
+            d.as_dict()
+            for d in notify.notify(
+                targets, "emergency", "kubeprod EMERGENCY restore", f"{body}; {reason}"
+            )
+        ]
+    tf = terraform_for(Path(meta["workdir"]), target)
     try:
-        tf.run("state", "push", pushed.name)
-    finally:
-        pushed.unlink(missing_ok=True)
+        current_text = tf.run("state", "pull").stdout
+        current = json.loads(current_text) if current_text.strip() else {}
+        if current and current.get("lineage") != wanted.get("lineage"):
+            raise KubeprodError(
+                f"the snapshot's lineage {wanted.get('lineage')} is not the current state's "
+                f"{current.get('lineage')}: it belongs to another state. Fix: pick a snapshot "
+                "of this environment"
+            )
+        s3_uri = str(meta.get("s3") or "")
+        aws = target.env.clouds.aws
+        bucket_info = {
+            "bucket": s3_uri[5:].split("/", 1)[0] if s3_uri.startswith("s3://") else None,
+            "region": aws.region if aws else None,
+        }
+        before = take(target, tf, bucket_info, "before-restore", moment.real, meta["spec"])
+        wanted["serial"] = int(current.get("serial") or 0) + 1
+        with tempfile.NamedTemporaryFile("w", suffix=".tfstate", dir=tf.workdir, delete=False) as f:
+            json.dump(wanted, f)
+            pushed = Path(f.name)
+        try:
+            tf.run("state", "push", pushed.name)
+        finally:
+            pushed.unlink(missing_ok=True)
+        held_text = tf.run("state", "pull").stdout
+        held = json.loads(held_text).get("serial") if held_text.strip() else None
+    except Exception as exc:
+        deliveries += [
+            d.as_dict()
+            for d in notify.notify(
+                targets, "failure", "kubeprod state restore FAILED", f"{body}; {exc}"
+            )
+        ]
+        changelog.finish(
+            env_name,
+            started,
+            {
+                "result": "failure",
+                "error": str(exc),
+                "finished_at": clock.real().isoformat(),
+                "notifications": deliveries,
+            },
+        )
+        raise
+    deliveries += [
+        d.as_dict()
+        for d in notify.notify(
+            targets, "success", "kubeprod state restore done", f"{body}; serial {held}"
+        )
+    ]
+    record = changelog.finish(
+        env_name,
+        started,
+        {
+            "result": "success",
+            "finished_at": clock.real().isoformat(),
+            "serial": held,
+            "snapshot": before,
+            "notifications": deliveries,
+        },
+    )
     return {
         "restored": str(path),
-        "serial": wanted["serial"],
+        "serial": held,
+        "record": record["id"],
         "previous_state_saved": before["local"],
         "next": "run `kubeprod plan` to see how the infrastructure differs from this state",
     }

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -51,6 +52,8 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _DURATION_RE = re.compile(r"^(\d+)(m|h)$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MACHINE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 def _duration(value: str) -> str:
@@ -361,18 +364,58 @@ class MaintenanceWindow(Strict):
             raise ValueError(f"'{value}' is not a time of day; write it as HH:MM, like 02:00")
         return value
 
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: str) -> str:
+        if duration_minutes(value) == 0:
+            raise ValueError(f"'{value}' is a window that never opens; give it a length, like 4h")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
+        if value in MACHINE_ZONES:
+            raise ValueError(
+                f"'{value}' depends on the machine kubeprod runs on; name the zone, like "
+                "Europe/London"
+            )
         if value not in _timezones():
             raise ValueError(f"'{value}' is not an IANA time zone; write it like Europe/London")
         return value
 
 
+def _iso_date(value: object) -> str:
+    """A YAML date (unquoted 2026-12-20) or an ISO date string, within 1970..2999."""
+    from datetime import date
+
+    if isinstance(value, date):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"'{value}' is not a date; write it like 2026-12-20")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date; write it like 2026-12-20") from None
+    if not 1970 <= parsed.year <= 2999:
+        raise ValueError(f"'{value}' is outside 1970..2999; write a real freeze date")
+    return parsed.isoformat()
+
+
+IsoDate = Annotated[str, BeforeValidator(_iso_date)]
+
+
 class Freeze(Strict):
-    start: str = Field(description="ISO date, inclusive")
-    end: str = Field(description="ISO date, inclusive")
+    start: IsoDate = Field(description="ISO date, inclusive")
+    end: IsoDate = Field(description="ISO date, inclusive")
     reason: str = ""
+
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if start and value < start:
+            raise ValueError(f"end {value} is before start {start}; swap them")
+        return value
 
 
 class Maintenance(Strict):
@@ -386,6 +429,17 @@ class NotificationTarget(Strict):
     url_env: str = Field(
         description="Environment variable holding the Apprise URL (it may carry a secret)"
     )
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not an environment variable name (the URL itself never goes "
+                "in the spec); write a name like KUBEPROD_NOTIFY_URL"
+            )
+        return value
+
     events: list[Literal["start", "success", "failure", "emergency", "drift"]] = [
         "start",
         "success",
@@ -559,6 +613,14 @@ class ClusterBaseline(Strict):
     gitops: GitOps = GitOps()
 
 
+class ChangeControl(Strict):
+    single_operator: str | None = Field(
+        default=None,
+        description="CHG-2 exception for a team of one: this person may approve their own "
+        "production plans (recorded with every approval)",
+    )
+
+
 class Environment(Strict):
     """One environment, e.g. production."""
 
@@ -579,6 +641,7 @@ class Environment(Strict):
     dr: Dr = Dr()
     maintenance: Maintenance = Maintenance()
     notifications: Notifications = Notifications()
+    change_control: ChangeControl = ChangeControl()
     tags: dict[str, str] = {}
     state: State = State()
 

@@ -666,5 +666,44 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
             )
 
 
+MAX_WINDOW_HOURS = 24
+MAX_WINDOWS_PER_WEEK = 7
+MAX_OPEN_HOURS_PER_WEEK = 72
+
+
+@rule
+def bounded_windows(env: Environment) -> Iterator[Violation]:
+    """CHG-3: a maintenance window is a bounded time, never "always open"."""
+    from kubeprod.spec.model import duration_minutes
+
+    windows = env.maintenance.windows
+    for index, window in enumerate(windows):
+        if duration_minutes(window.duration) > MAX_WINDOW_HOURS * 60:
+            yield Violation(
+                ("maintenance", "windows", index, "duration"),
+                "CHG-3",
+                f"a {window.duration} window is longer than {MAX_WINDOW_HOURS}h: changes would "
+                "never wait for a window",
+                f"make it at most {MAX_WINDOW_HOURS}h (use --emergency for the exceptional change)",
+            )
+    count = sum(len(set(w.days)) for w in windows)
+    if count > MAX_WINDOWS_PER_WEEK:
+        yield Violation(
+            ("maintenance", "windows"),
+            "CHG-3",
+            f"{count} windows a week; the production profile allows {MAX_WINDOWS_PER_WEEK}",
+            "merge windows or list fewer days",
+        )
+    hours = sum(len(set(w.days)) * duration_minutes(w.duration) for w in windows) / 60
+    if hours > MAX_OPEN_HOURS_PER_WEEK:
+        yield Violation(
+            ("maintenance", "windows"),
+            "CHG-3",
+            f"the windows are open {hours:g}h a week; at most {MAX_OPEN_HOURS_PER_WEEK}h leaves "
+            "most of the week closed to changes",
+            "shorten the windows or list fewer days",
+        )
+
+
 # The disaster-recovery rules live in their own module and register on import.
 from kubeprod.spec import profile_dr  # noqa: E402,F401

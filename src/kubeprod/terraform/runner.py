@@ -8,11 +8,14 @@ from it, so a user offline never has to learn terraform's CLI configuration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +35,37 @@ MIRROR_CANDIDATES = (
 
 class TerraformError(KubeprodError):
     """terraform exited non-zero; the message carries its own words."""
+
+
+class ApplyInterrupted(TerraformError):
+    """kubeprod got SIGINT/SIGTERM during an apply; terraform was stopped gracefully."""
+
+
+def _forward_signals(proc: subprocess.Popen[str]) -> tuple[list[int], Callable[[], None]]:
+    """Forward SIGINT/SIGTERM to terraform as SIGINT (its graceful stop: finish the
+    resources in flight, write the state, release the lock). Returns (signals seen, undo)."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        return seen, lambda: None
+
+    def forward(signum: int, _frame: Any) -> None:
+        seen.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def undo() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return seen, undo
+
+
+def _reap_group(pgid: int) -> None:
+    """Stop provider plugins terraform left running in its process group."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
 
 
 def find_mirror() -> Path | None:
@@ -183,24 +217,36 @@ class Terraform:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a terminal Ctrl-C reaches kubeprod, which forwards it once
         )
+        seen, undo = _forward_signals(proc)
         errors: list[str] = []
         summary: dict[str, Any] = {}
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if event.get("type") == "diagnostic" and event.get("@level") == "error":
-                diag = event.get("diagnostic", {})
-                errors.append(f"{diag.get('summary')}: {diag.get('detail', '')}".strip())
-            if event.get("type") == "change_summary":
-                summary = event.get("changes", {})
-            if on_event:
-                on_event(event)
-        stderr = proc.stderr.read() if proc.stderr else ""
-        code = proc.wait()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if event.get("type") == "diagnostic" and event.get("@level") == "error":
+                    diag = event.get("diagnostic", {})
+                    errors.append(f"{diag.get('summary')}: {diag.get('detail', '')}".strip())
+                if event.get("type") == "change_summary":
+                    summary = event.get("changes", {})
+                if on_event:
+                    on_event(event)
+            stderr = proc.stderr.read() if proc.stderr else ""
+            code = proc.wait()
+        finally:
+            undo()
+            _reap_group(proc.pid)
+        if seen:
+            names = ", ".join(signal.Signals(s).name for s in seen)
+            raise ApplyInterrupted(
+                f"terraform apply in {self.workdir} was interrupted ({names} forwarded as "
+                f"SIGINT; terraform exited {code}):\n" + "\n".join(errors or [stderr.strip()])
+            )
         if code != 0:
             detail = errors or [stderr.strip()]
             if code < 0 and not any(detail):
