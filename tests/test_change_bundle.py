@@ -45,7 +45,9 @@ def make_bundle(tmp_path: Path, changes: list[dict], *, git=None, policy=None, n
     path = bundle.bundles_root("production") / name
     (path / "module").mkdir(parents=True)
     (path / "plan.tfplan").write_bytes(name.encode() * 10)
-    (path / "plan.json").write_text(json.dumps({"resource_changes": changes}))
+    (path / "plan.json").write_text(
+        json.dumps({"format_version": "1.2", "resource_changes": changes})
+    )
     shutil.copy(EXAMPLE, path / "spec.yaml")
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)

@@ -132,8 +132,13 @@ class Bundle:
             value = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{path} is damaged or unreadable ({exc}). Fix: plan again") from None
-        if not isinstance(value, dict) or not isinstance(value.get("resource_changes", []), list):
-            raise InputError(f"{path} is not a terraform plan JSON. Fix: plan again")
+        from kubeprod.terraform import plan_shape
+
+        wrong = plan_shape.problems(value)
+        if wrong:
+            raise InputError(
+                f"{path} is not a terraform plan JSON: {'; '.join(wrong)}. Fix: plan again"
+            )
         return value
 
     def reviewed_plan_problems(self, shown: dict[str, Any]) -> list[str]:
@@ -306,7 +311,10 @@ def load(ref: str) -> Bundle:
     """A bundle by path, or by id under $KUBEPROD_HOME/bundles."""
     path = Path(ref)
     if not (path / MANIFEST).exists():
-        matches = sorted((home() / "bundles").glob(f"*/{ref}*")) if ref else []
+        import glob
+
+        root = home() / "bundles"
+        matches = sorted(root.glob(f"*/{glob.escape(ref)}*")) if ref and root.is_dir() else []
         matches = [m for m in matches if (m / MANIFEST).exists()]
         if len(matches) != 1:
             raise InputError(

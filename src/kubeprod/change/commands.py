@@ -26,6 +26,12 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         from kubeprod.change import bundle, review
 
         found = bundle.load(args.bundle)
+        damaged = found.integrity_problems()
+        if damaged:
+            raise InputError(
+                f"bundle {found.id} was changed after the plan: " + "; ".join(damaged) + ". A "
+                "review of it would not be the review of the plan. Fix: plan again"
+            )
         data = review.review(found)
         data["verified"] = review.verify_against_binary(found)
         fmt = "json" if _json_mode(args) else args.format
@@ -192,8 +198,26 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
                 "pass the spec the workflow should plan (`kubeprod init` writes one)"
             )
         name = load_spec(args.spec, profile_rules=False).name
-        path = ci_templates.write(args.system, args.spec, name, args.out, args.force)
+        path = ci_templates.write(
+            args.system, args.spec, name, args.out, args.force, cloud=args.cloud
+        )
         emit(args, {"written": str(path)}, f"wrote {path}")
+        return 0
+
+    def cmd_records(args: argparse.Namespace) -> int:
+        from kubeprod.change import records
+
+        kept = records.for_spec(args.spec, args.local)
+        counts = kept.pull() if args.action == "pull" else kept.push()
+        verb = "added from" if args.action == "pull" else "kept in"
+        emit(
+            args,
+            {"action": args.action, "bucket": kept.bucket, "lines": counts},
+            "\n".join(
+                f"{name}: {n} line(s) {verb} s3://{kept.bucket}" for name, n in counts.items()
+            )
+            or "no records yet",
+        )
         return 0
 
     def at_option(p: Any) -> None:
@@ -264,8 +288,14 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     p.add_argument("--local", action="store_true", help="target the embedded local cloud")
     p.add_argument("--yes", action="store_true", help="confirm no terraform holds the lock")
 
+    p = add("records", cmd_records, "keep the change log and approvals beside the state")
+    p.add_argument("action", choices=("pull", "push"))
+    p.add_argument("spec")
+    p.add_argument("--local", action="store_true", help="target the embedded local cloud")
+
     p = add("ci", cmd_ci, "write CI for the pull-request workflow (GitHub Actions or Atlantis)")
     p.add_argument("system", choices=("github", "atlantis"))
     p.add_argument("--spec", default="environments/production.yaml")
+    p.add_argument("--cloud", choices=CLOUDS, default="aws", help="whose OIDC login and backend")
     p.add_argument("--out", help="where to write (default .github/workflows/kubeprod.yml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -16,6 +16,15 @@ def ensure_certificate(directory: Path) -> tuple[Path, Path]:
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
+    try:
+        import cryptography  # noqa: F401
+    except ModuleNotFoundError:
+        from kubeprod.errors import InputError
+
+        raise InputError(
+            "the embedded local cloud needs the `local` extra (moto, cryptography), which is "
+            "not installed. Fix: pip install 'kubeprod[local]'"
+        ) from None
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -189,12 +189,21 @@ def load_target(target: Path) -> tuple[str, Any]:
     if head.startswith(b"PK"):
         return "plan", show_saved_plan(target)
     try:
-        return "plan", json.loads(target.read_text(encoding="utf-8"))
+        plan = json.loads(target.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             f"{target}: neither JSON nor a saved terraform plan ({exc}). Fix: pass "
             "`terraform show -json PLAN > plan.json`, the plan file itself, or a directory"
         ) from None
+    from kubeprod.terraform import plan_shape
+
+    wrong = plan_shape.problems(plan)
+    if wrong:
+        raise InputError(
+            f"{target}: not a terraform plan JSON kubeprod can judge: {'; '.join(wrong)}. Fix: "
+            "pass `terraform show -json PLAN > plan.json` unedited"
+        )
+    return "plan", plan
 
 
 def show_saved_plan(plan_file: Path) -> dict[str, Any]:

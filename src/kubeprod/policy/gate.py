@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +112,15 @@ def run_check(args: argparse.Namespace) -> int:
 
     if args.max_public_prefix is not None and not 0 <= args.max_public_prefix <= 32:
         raise InputError("--max-public-prefix must be 0-32")
+    if args.min_zones is not None and not 1 <= args.min_zones <= 10:
+        raise InputError(f"--min-zones {args.min_zones}: give a zone count from 1 to 10")
+    if args.kubernetes_version is not None and not re.fullmatch(
+        r"1\.\d{1,3}", args.kubernetes_version
+    ):
+        raise InputError(
+            f"--kubernetes-version '{args.kubernetes_version}' is not a Kubernetes minor "
+            "version. Fix: write it like 1.33"
+        )
     flags = {
         "max_public_prefix": args.max_public_prefix,
         "min_zones": args.min_zones,

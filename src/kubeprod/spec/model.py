@@ -53,6 +53,8 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _DURATION_RE = re.compile(r"^(\d+)(m|h)$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+GCP_PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MACHINE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
@@ -122,6 +124,17 @@ class AzureCloud(Strict):
 
 class GcpCloud(Strict):
     project: str = Field(description="GCP project ID")
+
+    @field_validator("project")
+    @classmethod
+    def _project_id(cls, value: str) -> str:
+        if not GCP_PROJECT_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not a GCP project ID: 6-30 lowercase letters, digits or "
+                "hyphens, starting with a letter, not ending with a hyphen; like acme-prod-123"
+            )
+        return value
+
     region: str
     zones: list[str]
     master_ipv4_cidr_block: Cidr = Field(
@@ -268,6 +281,14 @@ class Logging(Strict):
 
 class AlertTarget(Strict):
     email: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL_RE.match(value):
+            raise ValueError(f"'{value}' is not an email address; write it like ops@example.com")
+        return value
+
     webhook_env: str | None = Field(
         default=None, description="Name of the environment variable holding the webhook URL"
     )
@@ -644,6 +665,17 @@ class Environment(Strict):
     change_control: ChangeControl = ChangeControl()
     tags: dict[str, str] = {}
     state: State = State()
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key.lower().startswith("aws:"):
+                raise ValueError(
+                    f"tag key '{key}' uses the prefix aws:, which AWS reserves for its own "
+                    "tags (the apply would fail); rename it, like team or app:team"
+                )
+        return value
 
     @field_validator("name")
     @classmethod

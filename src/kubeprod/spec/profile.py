@@ -705,5 +705,39 @@ def bounded_windows(env: Environment) -> Iterator[Violation]:
         )
 
 
+@rule
+def zones_in_region(env: Environment) -> Iterator[Violation]:
+    """NET-5: every zone named is in the cloud's region (eu-west-1a in eu-west-1)."""
+    for cloud in ("aws", "gcp"):
+        section = getattr(env.clouds, cloud)
+        if section is None:
+            continue
+        for index, zone in enumerate(section.zones):
+            if not (zone.startswith(section.region) and len(zone) > len(section.region)):
+                example = f"{section.region}a" if cloud == "aws" else f"{section.region}-b"
+                yield Violation(
+                    ("clouds", cloud, "zones", index),
+                    "NET-5",
+                    f"zone {zone} is not in region {section.region}",
+                    f"name zones of {section.region}, like {example}, or change the region",
+                )
+
+
+@rule
+def service_cidr_outside_vpc(env: Environment) -> Iterator[Violation]:
+    """NET-6: Kubernetes service addresses must not overlap the VPC or the pod range."""
+    service = ipaddress.ip_network(env.network.service_cidr)
+    for name in ("vpc_cidr", "pod_cidr"):
+        value = getattr(env.network, name)
+        if value and service.overlaps(ipaddress.ip_network(value)):
+            yield Violation(
+                ("network", "service_cidr"),
+                "NET-6",
+                f"service_cidr {service} overlaps network.{name} {value}: services would "
+                "shadow node or pod addresses",
+                "pick a range outside both, like 172.20.0.0/16",
+            )
+
+
 # The disaster-recovery rules live in their own module and register on import.
 from kubeprod.spec import profile_dr  # noqa: E402,F401

@@ -1,0 +1,71 @@
+"""Issue 11 item 12: the change log and approvals outlive a CI runner, kept append-only
+beside the state (a fake S3 client here; the bucket is versioned by bootstrap)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from kubeprod.change import changelog, records
+from kubeprod.cli import main
+
+
+class FakeS3:
+    def __init__(self):
+        self.objects: dict[str, bytes] = {}
+        self.versions = 0
+
+    class NoSuchKey(Exception):
+        pass
+
+    def get_object(self, Bucket, Key):
+        if Key not in self.objects:
+            raise FakeS3.NoSuchKey(Key)
+        return {"Body": io.BytesIO(self.objects[Key])}
+
+    def put_object(self, Bucket, Key, Body):
+        self.objects[Key] = Body
+        self.versions += 1
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBEPROD_HOME", str(tmp_path / "run1"))
+    return tmp_path
+
+
+def test_a_second_run_with_an_empty_home_reads_the_history_back(tmp_path, monkeypatch):
+    s3 = FakeS3()
+    first = changelog.append("production", {"result": "success", "target": "aws"})
+    records.Records(s3, "bucket", "production").push()
+    assert "production/kubeprod/records/changelog/production.jsonl" in s3.objects
+    monkeypatch.setenv("KUBEPROD_HOME", str(tmp_path / "run2"))  # a fresh CI runner
+    assert changelog.read("production") == []
+    added = records.Records(s3, "bucket", "production").pull()
+    assert added["changelog/production.jsonl"] == 1
+    assert [e["id"] for e in changelog.read("production")] == [first["id"]]
+    second = changelog.append("production", {"result": "success", "target": "aws"})
+    assert second["id"] == "c0002"  # ids continue instead of starting again
+
+
+def test_sync_is_a_union_never_dropping_or_rewriting_a_line():
+    remote = b'{"id": "c0001"}\n{"id": "c0002"}\n'
+    local = b'{"id": "c0001"}\n{"id": "c0003"}\n{"id": "c0004", "to'  # torn tail
+    merged = records.merge(local, remote)
+    assert merged == b'{"id": "c0001"}\n{"id": "c0002"}\n{"id": "c0003"}\n'
+
+
+def test_unreadable_bucket_is_a_clear_error():
+    class Denied(FakeS3):
+        def get_object(self, Bucket, Key):
+            raise PermissionError("AccessDenied")
+
+    with pytest.raises(records.KubeprodError, match="may read the state bucket"):
+        records.Records(Denied(), "bucket", "production").pull()
+
+
+def test_records_command_is_registered(capsys):
+    with pytest.raises(SystemExit):
+        main(["records", "--help"])
+    assert "pull" in capsys.readouterr().out
