@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.paths import home
 
 ID_RE = re.compile(r"^c(\d{4,})$")
 MIN_FREE_BYTES = 1 << 20
@@ -43,11 +44,6 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "counts": _OBJECT_OR_NULL,
     "approved_by": (list,),
 }
-
-
-def home() -> Path:
-    """$KUBEPROD_HOME (default `.kubeprod`): the one place every record lives under."""
-    return Path(os.environ.get("KUBEPROD_HOME") or ".kubeprod").resolve()
 
 
 def log_path(env_name: str) -> Path:

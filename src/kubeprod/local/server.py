@@ -29,7 +29,9 @@ TEST_CREDENTIALS = {
 
 
 def home() -> Path:
-    return Path(os.environ.get("KUBEPROD_HOME", ".kubeprod")).resolve()
+    from kubeprod.paths import home as kubeprod_home
+
+    return kubeprod_home()
 
 
 def _state_file() -> Path:
