@@ -349,7 +349,8 @@ def test_chg3_window_length_is_bounded(tmp_path, capsys, duration, message):
     spec = _spec_with(tmp_path, "duration: 4h", f"duration: {duration}")
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err
-    assert message in err and f"{spec.name}:103" in err and "Traceback" not in err
+    line = EXAMPLE.read_text().splitlines().index("      duration: 4h") + 1
+    assert message in err and f"{spec.name}:{line}" in err and "Traceback" not in err
 
 
 def test_chg3_windows_per_week_and_open_hours_are_bounded(tmp_path, capsys):

@@ -725,18 +725,18 @@ def zones_in_region(env: Environment) -> Iterator[Violation]:
 
 @rule
 def service_cidr_outside_vpc(env: Environment) -> Iterator[Violation]:
-    """NET-6: Kubernetes service addresses must not overlap the VPC or the pod range."""
+    """NET-6: Kubernetes service addresses must not fall inside the VPC (the pod range
+    is checked with the pod addressing rules)."""
     service = ipaddress.ip_network(env.network.service_cidr)
-    for name in ("vpc_cidr", "pod_cidr"):
-        value = getattr(env.network, name)
-        if value and service.overlaps(ipaddress.ip_network(value)):
-            yield Violation(
-                ("network", "service_cidr"),
-                "NET-6",
-                f"service_cidr {service} overlaps network.{name} {value}: services would "
-                "shadow node or pod addresses",
-                "pick a range outside both, like 172.20.0.0/16",
-            )
+    vpc = ipaddress.ip_network(env.network.vpc_cidr)
+    if service.overlaps(vpc):
+        yield Violation(
+            ("network", "service_cidr"),
+            "NET-6",
+            f"service_cidr {service} overlaps network.vpc_cidr {vpc}: service addresses "
+            "would shadow node and load-balancer addresses",
+            "pick a range outside the VPC, like 172.20.0.0/16",
+        )
 
 
 # The disaster-recovery rules live in their own module and register on import.
