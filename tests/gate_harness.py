@@ -78,7 +78,7 @@ def build(tmp_path: Path, monkeypatch: Any, *, local: bool = True, changes=None,
         return []
 
     monkeypatch.setattr(workflow, "target_for", lambda spec, cloud, loc: target)
-    monkeypatch.setattr(workflow, "_terraform", lambda wd, t: tf)
+    monkeypatch.setattr(workflow, "terraform_for", lambda wd, t: tf)
     monkeypatch.setattr(notify, "notify", fake_notify)
     monkeypatch.setattr(gate, "remaining_lock", lambda target, state: None)
 

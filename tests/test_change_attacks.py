@@ -164,7 +164,7 @@ def test_plan_reads_the_backend_and_never_applies_the_bootstrap_module(tmp_path,
     monkeypatch.setattr(workflow, "ensure_backend", forbidden)
     monkeypatch.setattr(workflow, "_discover_backend", lambda t: None)
     with pytest.raises(workflow.NoBackend, match="kubeprod bootstrap"):
-        workflow.plan(str(EXAMPLE), "aws", local=False)
+        workflow.make_plan(str(EXAMPLE), "aws", local=False)
     target.bootstrap_dir.mkdir(parents=True)
     outputs = {"bucket": {"value": "b"}, "kms_key_arn": {"value": "arn:k"}}
     (target.bootstrap_dir / "terraform.tfstate").write_text(json.dumps({"outputs": outputs}))
@@ -176,7 +176,7 @@ def test_plan_reads_the_backend_and_never_applies_the_bootstrap_module(tmp_path,
 
     monkeypatch.setattr(workflow, "prepare", stop)
     with pytest.raises(RuntimeError, match="stop here"):
-        workflow.plan(str(EXAMPLE), "aws", local=False)
+        workflow.make_plan(str(EXAMPLE), "aws", local=False)
     assert seen == {"bucket": "b", "kms_key_arn": "arn:k"}
 
 
@@ -190,14 +190,16 @@ def test_a_change_to_an_existing_backend_needs_a_second_person(tmp_path, monkeyp
     tf.init = lambda **kw: None
     tf.plan = lambda out: True
     tf.output_json = lambda: {"bucket": "b", "kms_key_arn": "k"}
-    monkeypatch.setattr(workflow, "_terraform", lambda wd, t: tf)
+    from kubeprod.change import bootstrapping
+
+    monkeypatch.setattr(bootstrapping, "bootstrap_tf", lambda t: tf)
     monkeypatch.setenv("GITHUB_ACTOR", "pat")
     with pytest.raises(gate.GateRefused, match="--approve-by NAME"):
-        workflow._bootstrap_recorded(target, None)
+        bootstrapping.recorded(target, None)
     with pytest.raises(gate.GateRefused):
-        workflow._bootstrap_recorded(target, "pat")
+        bootstrapping.recorded(target, "pat")
     assert tf.applied == 0
-    workflow._bootstrap_recorded(target, "bob")
+    bootstrapping.recorded(target, "bob")
     (entry,) = changelog.read("production")
     assert entry["kind"] == "backend change" and entry["approved_by"] == ["bob"]
 

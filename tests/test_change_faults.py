@@ -61,7 +61,7 @@ def test_errored_state_after_apply_is_recorded_notified_and_blocks_the_next_appl
 
 def test_plan_refuses_while_an_errored_state_waits(tmp_path):
     (tmp_path / "errored.tfstate").write_text("{}")
-    with pytest.raises(gate.GateRefused, match=r"terraform state push errored\.tfstate"):
+    with pytest.raises(gate.StateNotSaved, match=r"terraform state push errored\.tfstate"):
         gate.refuse_errored_state(tmp_path)
     gate.refuse_errored_state(tmp_path / "elsewhere")
 

@@ -106,14 +106,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    from kubeprod.workflow import bootstrap
+    from kubeprod.change.bootstrapping import bootstrap
 
     result = bootstrap(
-        args.spec,
-        args.cloud,
-        local=args.local,
-        auto_approve=True,
-        approve_by=getattr(args, "approve_by", None),
+        args.spec, args.cloud, local=args.local, approve_by=getattr(args, "approve_by", None)
     )
     if "rendered" in result:
         text = (

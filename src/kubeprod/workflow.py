@@ -97,7 +97,16 @@ _terraform = terraform_for  # old private name, kept while in-flight branches st
 
 
 def ensure_backend(target: Target) -> dict[str, Any]:
-    """Apply the state-backend module when anything of it is missing; return its outputs."""
+    """Apply the state-backend module when anything of it is missing; return its outputs
+    (the local cloud; a real cloud's backend goes through kubeprod.change.bootstrapping)."""
+    tf = bootstrap_tf(target)
+    if tf.plan(PLAN_FILE):
+        tf.apply(PLAN_FILE)
+    return tf.output_json()
+
+
+def bootstrap_tf(target: Target) -> Any:
+    """Write the state-backend module and init it; the runner for it."""
     from kubeprod.render import bootstrap_module
     from kubeprod.render.output import write_module
 
@@ -114,61 +123,7 @@ def ensure_backend(target: Target) -> dict[str, Any]:
     write_module(texts, target.bootstrap_dir)
     tf = terraform_for(target.bootstrap_dir, target)
     tf.init(backend=False)
-    if tf.plan(PLAN_FILE):
-        tf.apply(PLAN_FILE)
-    return tf.output_json()
-
-
-def _bootstrap_recorded(target: Target, approve_by: str | None) -> dict[str, Any]:
-    """A real cloud's state backend: the first creation, or a reviewed change to it,
-    each recorded in the change log. A change to an existing backend needs a second
-    person's approval (`--approve-by`), as every production change does."""
-    import getpass
-
-    from kubeprod.change import changelog, clock
-    from kubeprod.change.approval import same_person
-    from kubeprod.change.bundle import planner_identities
-    from kubeprod.change.gate import GateRefused
-
-    existing = (target.bootstrap_dir / "terraform.tfstate").exists()
-    moment = clock.real()
-    from kubeprod.clouds.aws_bootstrap import bootstrap_files
-    from kubeprod.render import header_for
-    from kubeprod.render.output import render_texts, write_module
-
-    command = f"kubeprod bootstrap {target.spec} --cloud aws"
-    header = header_for(target.spec, "aws", str(target.bootstrap_dir), command=command)
-    write_module(render_texts(bootstrap_files(target.env), header), target.bootstrap_dir)
-    tf = _terraform(target.bootstrap_dir, target)
-    tf.init(backend=False)
-    changed = tf.plan(PLAN_FILE)
-    who = getpass.getuser()
-    if changed and existing:
-        me = planner_identities(target.spec, "rollback")
-        if not approve_by or same_person(approve_by, me):
-            raise GateRefused(
-                f"the state-backend module in {target.bootstrap_dir} differs from what is "
-                "deployed; changing the backend of production is a change of its own. Fix: "
-                f"review `terraform show {PLAN_FILE}` there, and have a second person approve: "
-                f"`kubeprod bootstrap {target.spec} --approve-by NAME` (not {', '.join(me)})"
-            )
-    if changed:
-        changelog.check_writable(target.env.name)
-        tf.apply(PLAN_FILE)
-        changelog.append(
-            target.env.name,
-            {
-                "kind": "bootstrap" if not existing else "backend change",
-                "who": who,
-                "approved_by": [approve_by] if approve_by else [],
-                "started_at": moment.isoformat(),
-                "finished_at": clock.real().isoformat(),
-                "target": "aws",
-                "result": "success",
-                "workdir": str(target.bootstrap_dir),
-            },
-        )
-    return tf.output_json()
+    return tf
 
 
 def backend_outputs(target: Target) -> dict[str, Any]:
@@ -188,9 +143,9 @@ def backend_outputs(target: Target) -> dict[str, Any]:
             found = {}
         if found.get("bucket") and found.get("kms_key_arn"):
             return found
-    found = _discover_backend(target)
-    if found:
-        return found
+    discovered = _discover_backend(target)
+    if discovered:
+        return discovered
     raise NoBackend(
         f"environment {target.env.name} has no state backend yet; plan and drift are "
         "read-only and never create one. Fix: `kubeprod bootstrap "
@@ -255,7 +210,7 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
                 header_for(target.spec, "aws", str(target.workdir)),
             )
         )
-    from kubeprod.change.gate import refuse_errored_state
+    from kubeprod.terraform.faults import refuse_errored_state
 
     refuse_errored_state(target.workdir)
     write_module(texts, target.workdir)
@@ -271,7 +226,7 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
 
 def plan_checked(target: Target, tf: Any, out: str, *extra: str) -> bool:
     """terraform plan; a state lock left by a killed apply names `kubeprod unlock`."""
-    from kubeprod.change.gate import raise_if_locked
+    from kubeprod.terraform.faults import raise_if_locked
     from kubeprod.terraform.runner import TerraformError
 
     try:
@@ -319,13 +274,16 @@ def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
     return {"rendered": str(out), "written": result.written}
 
 
-def bootstrap(
-    spec: str, cloud: str, *, local: bool, auto_approve: bool, approve_by: str | None = None
-) -> dict[str, Any]:
+def bootstrap(spec: str, cloud: str, *, local: bool, auto_approve: bool) -> dict[str, Any]:
+    """The local cloud's state backend (a real cloud's: kubeprod.change.bootstrapping)."""
     if cloud != "aws" and not local:
         return render_bootstrap(spec, cloud)
     target = target_for(spec, cloud, local)
-    outputs = ensure_backend(target) if local else _bootstrap_recorded(target, approve_by)
+    return backend_result(target, ensure_backend(target))
+
+
+def backend_result(target: Target, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Write the backend settings for `outputs`; what `kubeprod bootstrap` reports."""
     config = backend_config(target, outputs)
     return {
         "bucket": outputs["bucket"],

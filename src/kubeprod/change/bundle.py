@@ -225,7 +225,7 @@ def _count(changes: Any) -> str:
 def waiver_file(spec: str) -> Path | None:
     """The waiver file the policy gate reads for `spec`, if any."""
     try:
-        from kubeprod.policy.waivers import default_path  # type: ignore[import-not-found]
+        from kubeprod.policy.waivers import default_path
     except ImportError:
         return None
     found = default_path(spec)

@@ -237,9 +237,13 @@ def describe(entries: list[dict[str, Any]]) -> str:
         return "no changes recorded yet"
     lines = []
     for e in entries:
-        override = e.get("override") if isinstance(e.get("override"), dict) else {}
-        why = "; ".join(f"{k}: {v}" for k, v in override.items() if v)
-        snap = e.get("snapshot") if isinstance(e.get("snapshot"), dict) else {}
+        override = e.get("override")
+        why = (
+            "; ".join(f"{k}: {v}" for k, v in override.items() if v)
+            if isinstance(override, dict)
+            else ""
+        )
+        snap = e.get("snapshot") if isinstance(e.get("snapshot"), dict) else None
         simulated = f" (simulated {e['simulated_at']})" if e.get("simulated_at") else ""
         lines.append(
             f"{e.get('id')}  {e.get('finished_at') or e.get('started_at')}{simulated}  "

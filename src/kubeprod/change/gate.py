@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -21,31 +20,33 @@ from typing import Any
 
 from kubeprod.change import approval, changelog, clock, notify, snapshot, windows
 from kubeprod.change.bundle import Bundle, load, state_identity
+from kubeprod.change.refused import GateRefused
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.terraform.faults import (
+    ERRORED_STATE,
+    StateLocked,
+    StateNotSaved,
+    errored_state_problem,
+    lock_info,
+    locked_message,
+    raise_if_locked,
+    refuse_errored_state,
+)
+
+__all__ = [
+    "ERRORED_STATE",
+    "GateRefused",
+    "StateLocked",
+    "StateNotSaved",
+    "apply_bundle",
+    "errored_state_problem",
+    "lock_info",
+    "raise_if_locked",
+    "refuse_errored_state",
+    "unlock",
+]
 
 MAIN_BRANCHES = ("main",)
-
-
-class GateRefused(KubeprodError):
-    """The change may not be applied now; nothing was touched."""
-
-    exit_code = 4
-
-
-class StateLocked(KubeprodError):
-    exit_code = 5
-
-
-def lock_info(message: str) -> dict[str, str] | None:
-    """ID, Who, Created, Operation of a state lock from terraform's error text."""
-    if "state lock" not in message.lower():
-        return None
-    info = {}
-    for field in ("ID", "Path", "Operation", "Who", "Version", "Created"):
-        match = re.search(rf"^\s*{field}:\s*(.+)$", message, re.M)
-        if match:
-            info[field.lower()] = match.group(1).strip()
-    return info
 
 
 def provenance_problems(bundle: Bundle) -> list[str]:
@@ -150,48 +151,6 @@ def _body(bundle: Bundle, who: str, extra: str = "") -> str:
     )
 
 
-ERRORED_STATE = "errored.tfstate"
-
-
-def errored_state_problem(workdir: Path) -> str | None:
-    """terraform could not write the state after an apply: the remote state lacks what
-    was built. Planning again would build it all a second time."""
-    path = Path(workdir) / ERRORED_STATE
-    if not path.exists():
-        return None
-    return (
-        f"[state not saved] {path} exists: an earlier apply built resources but terraform "
-        "could not write the state, so the remote state does not know them and a new plan "
-        "would create them again. Fix: push it once the backend is reachable: "
-        f"`cd {workdir} && terraform state push {ERRORED_STATE}`, then move the file aside "
-        f"(`mv {ERRORED_STATE} {ERRORED_STATE}.pushed`) and plan again"
-    )
-
-
-def refuse_errored_state(workdir: Path) -> None:
-    """Never plan or apply while an errored.tfstate waits to be pushed."""
-    problem = errored_state_problem(workdir)
-    if problem:
-        raise GateRefused(problem)
-
-
-def raise_if_locked(exc: Exception, spec: str, local: bool, workdir: Path) -> None:
-    """Turn terraform's raw lock error into the unlock command, with the lock ID."""
-    lock = lock_info(str(exc))
-    if lock and lock.get("id"):
-        raise StateLocked(_locked_message(lock, spec, local, workdir)) from None
-
-
-def _locked_message(lock: dict[str, str], spec: str, local: bool, workdir: Path) -> str:
-    return (
-        f"the state is locked (lock ID {lock['id']}, held by {lock.get('who', '?')} "
-        f"for {lock.get('operation', '?')} since {lock.get('created', '?')}). If no terraform "
-        "is still running (e.g. one was killed or interrupted), clear it: "
-        f"`kubeprod unlock {spec} {lock['id']}" + (" --local" if local else "") + " --yes` "
-        f"(or `terraform force-unlock {lock['id']}` in {workdir})"
-    )
-
-
 def remaining_lock(target: Any, state: dict[str, Any]) -> dict[str, str] | None:
     """The S3 lock file (`<state key>.tflock`, use_lockfile) if one is left behind."""
     bucket, key = state.get("bucket"), state.get("key")
@@ -238,7 +197,7 @@ def preflight(
 ) -> Prepared:
     """Every rule, offline and against the state; GateRefused listing all that fail."""
     from kubeprod.terraform.runner import TerraformError
-    from kubeprod.workflow import terraform_for, target_for
+    from kubeprod.workflow import target_for, terraform_for
 
     manifest = bundle.manifest
     moment = clock.change_moment(at, local=bool(manifest.get("local")))
@@ -431,16 +390,17 @@ def _raise_for(prepared: Prepared, record: dict[str, Any], error: str) -> None:
         )
     tail = f"Recorded as {record['id']}; snapshot {snap['local']}"
     if result == "interrupted":
-        held = f" {_locked_message(lock, spec, local, workdir)}." if lock else ""
+        note = f" {locked_message(lock, spec, local, workdir)}." if lock else ""
         raise Interrupted(
             f"the apply was interrupted; terraform stopped cleanly at state serial "
-            f"{record.get('state_serial_after')}. {tail}.{held} Then plan again: the plan is "
+            f"{record.get('state_serial_after')}. {tail}.{note} Then plan again: the plan is "
             "stale if anything was applied"
         )
-    if lock_info(error):  # terraform could not take the lock: it applied nothing
-        held = lock or lock_info(error) or {}
+    taken = lock_info(error)
+    if taken:  # terraform could not take the lock: it applied nothing
         raise StateLocked(
-            _locked_message(held, spec, local, workdir) + f"; nothing was applied; then apply "
+            locked_message(lock or taken, spec, local, workdir)
+            + f"; nothing was applied; then apply "
             f"again. {tail}"
         )
     if "stale" in error.lower():
@@ -448,7 +408,7 @@ def _raise_for(prepared: Prepared, record: dict[str, Any], error: str) -> None:
             "terraform says the saved plan is stale: the state changed after the plan. "
             f"Nothing was applied. Fix: plan again, review, approve. Recorded as {record['id']}"
         )
-    held = f"\nA state lock remains: {_locked_message(lock, spec, local, workdir)}." if lock else ""
+    held = f"\nA state lock remains: {locked_message(lock, spec, local, workdir)}." if lock else ""
     raise KubeprodError(
         f"apply failed; recorded as {record['id']}; state before it: {snap['local']}. "
         f"Roll back with `kubeprod rollback` or restore the snapshot.{held}\n{error}"
@@ -495,7 +455,7 @@ def apply_bundle(
 
 def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]:
     """Clear a state lock left by a terraform that is no longer running."""
-    from kubeprod.workflow import terraform_for, target_for
+    from kubeprod.workflow import target_for, terraform_for
 
     if not yes:
         raise InputError(

@@ -290,7 +290,7 @@ def verify_against_binary(bundle: Bundle) -> str:
     review shows what would be applied; NotApproved-style refusal when they differ."""
     from pathlib import Path
 
-    from kubeprod.change.gate import GateRefused
+    from kubeprod.change.refused import GateRefused
     from kubeprod.terraform.runner import Terraform, TerraformError
 
     workdir = Path(bundle.manifest["workdir"])

@@ -141,8 +141,8 @@ def restore(
     from kubeprod.change import changelog, notify, windows
     from kubeprod.change.approval import same_person
     from kubeprod.change.bundle import planner_identities
-    from kubeprod.change.gate import GateRefused
-    from kubeprod.workflow import terraform_for, target_for
+    from kubeprod.change.refused import GateRefused
+    from kubeprod.workflow import target_for, terraform_for
 
     path, meta, wanted = _load_snapshot(snapshot)
     if emergency and not reason.strip():
