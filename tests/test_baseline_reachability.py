@@ -144,8 +144,7 @@ def test_example_render_is_dns_only(cloud, example_env):
 def test_rendered_directory_round_trip(tmp_path, env):
     from kubeprod.baseline.load import load_objects
 
-    header = "test"
-    texts = render.render_texts(env, "gcp", header)
+    texts = render.render_bodies(env, "gcp")
     for name, text in texts.items():
         (tmp_path / name).write_text(text)
     loaded = load_objects(Path(tmp_path))

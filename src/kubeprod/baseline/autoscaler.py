@@ -11,6 +11,8 @@ Identity (clouds/aws_autoscaler.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kubeprod.baseline.objects import Obj, meta, pdb
 from kubeprod.spec.model import Environment, duration_minutes
 
@@ -56,7 +58,9 @@ def flags(env: Environment) -> list[str]:
 _READ = ["get", "list", "watch"]
 
 
-def _rule(groups: list[str], resources: list[str], verbs: list[str], names: list[str] = ()) -> Obj:
+def _rule(
+    groups: list[str], resources: list[str], verbs: list[str], names: Sequence[str] = ()
+) -> Obj:
     rule: Obj = {"apiGroups": groups, "resources": resources, "verbs": verbs}
     if names:
         rule["resourceNames"] = list(names)

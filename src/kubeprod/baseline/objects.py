@@ -47,12 +47,8 @@ def pss_labels(level: str, version: str, *, audit: str = "restricted") -> dict[s
 
 
 def namespace(name: str, role: str, level: str, version: str, *, note: str = "") -> Obj:
-    annotations = {"kubeprod.io/why": note} if note else {}
-    body = meta(
-        name,
-        labels={ROLE_LABEL: role, **pss_labels(level, version)},
-        **({"annotations": annotations} if annotations else {}),
-    )
+    extra: dict[str, Any] = {"annotations": {"kubeprod.io/why": note}} if note else {}
+    body = meta(name, labels={ROLE_LABEL: role, **pss_labels(level, version)}, **extra)
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": body}
 
 

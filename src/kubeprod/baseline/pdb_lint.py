@@ -41,8 +41,9 @@ def lint(objs: list[dict[str, Any]]) -> list[str]:
         min_available = spec.get("minAvailable")
         if min_available is None:
             continue
-        if _percent(min_available) is not None:
-            if _percent(min_available) >= 100:
+        percent = _percent(min_available)
+        if percent is not None:
+            if percent >= 100:
                 problems.append(f"{where}: minAvailable {min_available} blocks every drain. {fix}")
             continue
         selected = [

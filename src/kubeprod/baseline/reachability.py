@@ -54,8 +54,8 @@ class Policies:
         self.ns_labels: dict[str, dict[str, str]] = {}
         for ns in [*extra_namespaces, *(namespace_of(p) for p in self.policies)]:
             self.ns_labels.setdefault(ns, {NAME_LABEL: ns})
-        for ns in of_kind(objs, "Namespace"):
-            self.ns_labels[name_of(ns)] = {**labels_of(ns), NAME_LABEL: name_of(ns)}
+        for obj in of_kind(objs, "Namespace"):
+            self.ns_labels[name_of(obj)] = {**labels_of(obj), NAME_LABEL: name_of(obj)}
 
     @staticmethod
     def _types(policy: dict[str, Any]) -> list[str]:

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-from kubeprod.baseline import objects, system
+from kubeprod.baseline import objects
 from kubeprod.baseline.objects import Obj
+from kubeprod.facts import system_namespaces as system
 from kubeprod.spec.model import Environment
 
 SUBDIR = "kubernetes"
@@ -98,12 +99,11 @@ def kustomization(names: list[str]) -> Obj:
     }
 
 
-def render_texts(env: Environment, cloud: str, header: str) -> dict[str, str]:
-    """File name -> full text (headers included) of the kubernetes/ directory."""
-    from kubeprod.render.output import with_header
-
+def render_bodies(env: Environment, cloud: str) -> dict[str, str]:
+    """File name -> text of the kubernetes/ directory, without the generated-file header
+    (kubeprod.render adds it, as for the .tf files)."""
     files = manifest_files(env, cloud)
-    texts = {name: with_header(dump(docs, TAGS.get(name)), header) for name, docs in files.items()}
+    texts = {name: dump(docs, TAGS.get(name)) for name, docs in files.items()}
     applied = [name for name in files if not name.startswith("gitops-")]
-    texts[KUSTOMIZATION] = with_header(dump([kustomization(applied)]), header)
+    texts[KUSTOMIZATION] = dump([kustomization(applied)])
     return texts

@@ -7,9 +7,18 @@ reviewer reads one block per concern, not three copies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
+from kubeprod.clouds.aws_iam import (
+    ACCOUNT,
+    MANAGED_POLICY,
+    PARTITION,
+    key_policy,
+    key_statement,
+    policy_document,
+    root_admin_statement,
+    statement,
+)
 from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
 from kubeprod.requirements import Req
@@ -20,64 +29,6 @@ from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 5.100"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
-ACCOUNT = "data.aws_caller_identity.current.account_id"
-PARTITION = "data.aws_partition.current.partition"
-MANAGED_POLICY = "arn:${data.aws_partition.current.partition}:iam::aws:policy/"
-
-
-def statement(
-    sid: str,
-    actions: list[str],
-    principals: tuple[str, list[object]] | None = None,
-    resources: list[object] | None = None,
-    effect: str = "Allow",
-    conditions: Sequence[tuple[str, str, list[object]]] = (),
-) -> Block:
-    """One statement of an aws_iam_policy_document."""
-    block = B("statement", sid=sid, effect=effect, actions=actions, resources=resources)
-    if principals:
-        block.add(B("principals", type=principals[0], identifiers=principals[1]))
-    for test, variable, values in conditions:
-        block.add(B("condition", test=test, variable=variable, values=values))
-    return block
-
-
-def policy_document(name: str, *statements: Block) -> Block:
-    block = D("aws_iam_policy_document", name)
-    block.add(*statements)
-    return block
-
-
-def key_statement(
-    sid: str,
-    actions: list[str],
-    principal: dict[str, object],
-    condition: dict[str, object] | None = None,
-) -> dict[str, object]:
-    """One key-policy statement. In a key policy, Resource "*" means this key only."""
-    stmt: dict[str, object] = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": principal,
-        "Action": actions,
-        "Resource": "*",
-    }
-    if condition:
-        stmt["Condition"] = condition
-    return stmt
-
-
-def key_policy(*statements: dict[str, object]) -> Call:
-    return Call("jsonencode", {"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def root_admin_statement() -> dict[str, object]:
-    """Key administration stays with the account (IAM decides who), as AWS recommends."""
-    return key_statement(
-        "AccountAdministers",
-        ["kms:*"],
-        {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:root")},
-    )
 
 
 class AwsRenderer:

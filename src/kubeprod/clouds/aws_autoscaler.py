@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubeprod.clouds.aws_iam import ACCOUNT, PARTITION, policy_document, statement
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.hcl import Block, Comment
 from kubeprod.terraform.shorthand import E, R, interp
@@ -43,8 +44,6 @@ WRITE_ACTIONS = [
 
 def autoscaler_tf(renderer: AwsRenderer, env: Environment) -> list[Block | Comment]:
     """IAM role, its policy and the pod identity association of the Cluster Autoscaler."""
-    from kubeprod.clouds.aws import ACCOUNT, PARTITION, policy_document, statement
-
     blocks: list[Block | Comment] = [
         Comment(
             "CHR-6: the Cluster Autoscaler (deployed by the kubernetes/ manifests)\n"

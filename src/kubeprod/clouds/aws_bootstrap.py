@@ -7,11 +7,10 @@ the main module's `terraform init` reads.
 
 from __future__ import annotations
 
-from kubeprod.clouds.aws import (
+from kubeprod.clouds.aws import PROVIDER_CONSTRAINT, TERRAFORM_CONSTRAINT
+from kubeprod.clouds.aws_iam import (
     ACCOUNT,
     PARTITION,
-    PROVIDER_CONSTRAINT,
-    TERRAFORM_CONSTRAINT,
     key_policy,
     policy_document,
     root_admin_statement,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kubeprod.clouds import renderer_for
 from kubeprod.clouds.base import Files, section
-from kubeprod.render.output import WriteResult, render_texts, write_module
+from kubeprod.render.output import WriteResult, render_texts, with_header, write_module
 from kubeprod.spec.model import Environment
 
 
@@ -69,7 +69,9 @@ def baseline_texts(env: Environment, cloud: str, spec: str, out: str) -> dict[st
     header = header_for(spec, cloud, out).replace(
         "*.tf files without this header", "*.yaml files without this header"
     )
-    return baseline.render_texts(env, cloud, header)
+    return {
+        name: with_header(body, header) for name, body in baseline.render_bodies(env, cloud).items()
+    }
 
 
 def write_baseline(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:

@@ -606,7 +606,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
 def cluster_namespaces(env: Environment) -> Iterator[Violation]:
     """SEC-5 / SEC-6: workload namespaces are not system ones; allows name known namespaces;
     system namespaces whose add-ons need privileged stay privileged."""
-    from kubeprod.baseline.system import ALWAYS_PRIVILEGED, is_system, needs_privileged
+    from kubeprod.facts.system_namespaces import ALWAYS_PRIVILEGED, is_system, needs_privileged
 
     cluster = env.cluster
     names = [ns.name for ns in cluster.namespaces]

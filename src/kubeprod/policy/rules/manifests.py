@@ -2,7 +2,7 @@
 
 A workload namespace is a Namespace object of the manifests that is not a
 platform namespace (kubeprod labels its own `kubeprod.io/namespace-role`;
-plain manifests are classified by name, see kubeprod.baseline.system).
+plain manifests are classified by name, see kubeprod.facts.system_namespaces).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from kubeprod.baseline.load import labels_of, name_of, namespace_of, of_kind
 from kubeprod.baseline.objects import ROLE_LABEL
-from kubeprod.baseline.system import is_system
+from kubeprod.facts.system_namespaces import is_system
 from kubeprod.policy.rules.base import Ctx
 
 PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
