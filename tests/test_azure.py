@@ -178,6 +178,8 @@ def test_checkov_clean_with_justified_skips(module_dir: Path) -> None:
         "CKV_AZURE_189",
         "CKV_AZURE_226",
         "CKV_AZURE_160",
+        "CKV2_AZURE_21",
+        "CKV_AZURE_33",
     }
 
 

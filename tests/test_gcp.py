@@ -148,6 +148,7 @@ def test_files_by_concern(module_dir: Path) -> None:
             "binauthz.tf",
             "notifications.tf",
             "monitoring.tf",
+            "backup.tf",
             "outputs.tf",
         ]
     )

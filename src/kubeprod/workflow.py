@@ -206,7 +206,15 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
         assert aws is not None
         texts.update(
             render_texts(
-                {OVERRIDE_FILE: override_file(aws.region, target.endpoint)},
+                {
+                    OVERRIDE_FILE: override_file(
+                        aws.region,
+                        target.endpoint,
+                        recovery_region=target.env.dr.recovery_region.aws
+                        if target.env.backup.enabled
+                        else None,
+                    )
+                },
                 header_for(target.spec, "aws", str(target.workdir)),
             )
         )

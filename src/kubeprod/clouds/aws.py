@@ -848,43 +848,10 @@ class AwsRenderer:
     # -- backup -------------------------------------------------------------------------
 
     def backup(self, env: Environment) -> list[Block | Comment]:
-        b = env.backup
-        if not b.enabled:
-            return [Comment("Backups are off for this environment.")]
-        return [
-            Comment(
-                "DR-1: AWS Backup of the cluster state and its volumes, in a vault\n"
-                "encrypted with its own key (needs authentication mode API)."
-            ),
-            R(
-                "aws_backup_vault",
-                "this",
-                name=E("local.name"),
-                kms_key_arn=E("aws_kms_key.backup.arn"),
-            ),
-            R(
-                "aws_backup_plan",
-                "this",
-                name=E("local.name"),
-                rule=B(
-                    "rule",
-                    rule_name="cluster",
-                    target_vault_name=E("aws_backup_vault.this.name"),
-                    schedule=b.schedule,
-                    start_window=60,
-                    completion_window=360,
-                    lifecycle=B("lifecycle", delete_after=b.retention_days),
-                ),
-            ),
-            R(
-                "aws_backup_selection",
-                "cluster",
-                name="cluster",
-                plan_id=E("aws_backup_plan.this.id"),
-                iam_role_arn=E("aws_iam_role.backup.arn"),
-                resources=E("[aws_eks_cluster.this.arn]"),
-            ),
-        ]
+        """DR-1 / DR-4: kubeprod.clouds.aws_backup writes backup.tf."""
+        from kubeprod.clouds import aws_backup
+
+        return aws_backup.backup_blocks(env, self._key_policy("default", env))
 
     # -- outputs ------------------------------------------------------------------------
 

@@ -66,11 +66,11 @@ LOCAL_DIFFERENCES = [
 ]
 
 
-def override_file(region: str, endpoint: str, *, main_module: bool = True) -> list[Block | Comment]:
-    """The override blocks; the bootstrap module only needs the provider's."""
-    provider = Block.of(
-        "provider",
-        "aws",
+def _provider(region: str, endpoint: str, alias: str | None = None) -> Block:
+    provider = Block.of("provider", "aws")
+    if alias:
+        provider.set(alias=alias)
+    provider.set(
         region=region,
         skip_credentials_validation=True,
         skip_metadata_api_check=True,
@@ -78,13 +78,26 @@ def override_file(region: str, endpoint: str, *, main_module: bool = True) -> li
         s3_use_path_style=True,
         endpoints=Block.of("endpoints", **{s: endpoint for s in SERVICES}),
     )
+    return provider
+
+
+def override_file(
+    region: str, endpoint: str, *, main_module: bool = True, recovery_region: str | None = None
+) -> list[Block | Comment]:
+    """The override blocks; the bootstrap module only needs the provider's.
+
+    `recovery_region`: the DR-4 `aws.recovery` provider of backup.tf also points at the
+    local cloud (moto keeps every region apart, as AWS does).
+    """
     blocks: list[Block | Comment] = [
         Comment(
             "Local target only: merges into the production module when it applies to\n"
             "kubeprod's embedded cloud (moto). Never present in infra/."
         ),
-        provider,
+        _provider(region, endpoint),
     ]
+    if recovery_region and main_module:
+        blocks.append(_provider(recovery_region, endpoint, alias="recovery"))
     for address, why in (SKIPPED if main_module else SKIPPED_BOOTSTRAP).items():
         type_, name = address.split(".")
         blocks.append(Comment(why))

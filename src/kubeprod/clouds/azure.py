@@ -203,9 +203,17 @@ class AzureRenderer:
             "security.tf": _security(env),
             "aks.tf": _aks(env, azure, zones),
             "monitoring.tf": _monitoring(env),
+            "backup.tf": _backup(env),
             "outputs.tf": _outputs(),
             **({"variables.tf": _variables(env)} if _webhook_targets(env) else {}),
         }
+
+
+def _backup(env: Environment) -> list[Block | Comment]:
+    """DR-1 / DR-4: AKS Backup (kubeprod.clouds.azure_backup)."""
+    from kubeprod.clouds import azure_backup
+
+    return azure_backup.backup_blocks(env)
 
 
 # --- names -----------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ class GcpRenderer:
             "binauthz.tf": self.binauthz(env),
             "notifications.tf": self.notifications(env),
             "monitoring.tf": self.monitoring(env),
+            "backup.tf": self.backup(env),
             "outputs.tf": self.outputs(env),
         }
 
@@ -591,6 +592,8 @@ class GcpRenderer:
                     "gce_persistent_disk_csi_driver_config", enabled=True
                 ),
                 dns_cache_config=B("dns_cache_config", enabled=True),
+                # DR-1: the Backup for GKE agent (backup.tf holds the plan).
+                gke_backup_agent_config=B("gke_backup_agent_config", enabled=env.backup.enabled),
             ),
             B("gateway_api_config", channel="CHANNEL_STANDARD"),
             Comment("SEC-8: Kubernetes secrets envelope-encrypted with a Cloud KMS key."),
@@ -1025,6 +1028,13 @@ class GcpRenderer:
         return blocks
 
     # -- outputs ------------------------------------------------------------------------
+
+    def backup(self, env: Environment) -> list[Block | Comment]:
+        """DR-1 / DR-4: Backup for GKE (kubeprod.clouds.gcp_backup)."""
+        from kubeprod.clouds import gcp_backup
+
+        key = crypto_key("backup", "gke-backups", env, ring="backup")
+        return gcp_backup.backup_blocks(env, key)
 
     def outputs(self, env: Environment) -> list[Block | Comment]:
         def out(name: str, value: Expr, description: str) -> Block:

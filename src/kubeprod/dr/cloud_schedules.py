@@ -47,3 +47,14 @@ def schedule_for(backup: Backup, cloud: str) -> tuple[Schedule, Loc]:
             ("backup", "schedule"),
         )
     raise ValueError(f"unknown cloud {cloud}")
+
+
+def lock_days(backup: Backup, cloud: str) -> int:
+    """Days a recovery point is locked against deletion: long enough that the newest
+    `min_recovery_points` points always survive (the "never lose the last good backup"
+    guarantee none of the three clouds offers as a count), never beyond the retention."""
+    from kubeprod.dr.schedule import worst_case
+
+    gap = worst_case(schedule_for(backup, cloud)[0]).max_gap_minutes
+    days = -(-backup.min_recovery_points * gap // 1440)
+    return max(1, min(days, backup.retention_days))

@@ -1,0 +1,359 @@
+"""DR-1 / DR-4 on Azure: AKS Backup, written to the module's backup.tf.
+
+The pieces AKS Backup needs (learn.microsoft.com, "Back up AKS using Azure Backup" and
+"AKS backup prerequisites"; terraform azurerm `data_protection_backup_instance_kubernetes_cluster`
+example):
+
+- a Backup vault (geo-redundant, cross-region restore on, immutable, soft delete on);
+- the `microsoft.dataprotection.kubernetes` cluster extension, with a storage account
+  and blob container where it stages backups, and its identity allowed on that account;
+- trusted access: the vault bound to the cluster with the backup-operator role;
+- role assignments: the vault reads the cluster and the snapshot resource group and may
+  snapshot disks there; the cluster's identity may write snapshots there;
+- a Kubernetes backup policy (ISO 8601 repeating interval, retention per data store) and
+  the backup instance that ties cluster, policy and vault together.
+
+DR-4: daily recovery points are kept in the vault tier too; the geo-redundant vault with
+cross-region restore makes them restorable in the paired region (docs/dr.md).
+"""
+
+from __future__ import annotations
+
+from kubeprod.clouds.azure import _key
+from kubeprod.dr.cloud_schedules import schedule_for
+from kubeprod.spec.model import Environment
+from kubeprod.terraform.hcl import Block, Comment, Expr
+
+RG = "azurerm_resource_group.this"
+CLUSTER = "azurerm_kubernetes_cluster.this"
+VAULT = "azurerm_data_protection_backup_vault.this"
+VAULT_PRINCIPAL = f"{VAULT}.identity[0].principal_id"
+EXTENSION = "azurerm_kubernetes_cluster_extension.backup"
+SNAPSHOTS_RG = "azurerm_resource_group.backup_snapshots"
+STORAGE = "azurerm_storage_account.backup"
+STORAGE_IDENTITY = "azurerm_user_assigned_identity.backup_storage"
+BACKUP_OPERATOR = "Microsoft.DataProtection/backupVaults/backup-operator"
+
+
+def _r(type_: str, label: str, /, **attrs: object) -> Block:
+    return Block.of("resource", type_, label, **attrs)
+
+
+def _role(name: str, scope: str, role: str, principal: str) -> Block:
+    return _r(
+        "azurerm_role_assignment",
+        name,
+        scope=Expr(scope),
+        role_definition_name=role,
+        principal_id=Expr(principal),
+    )
+
+
+def storage_account_name(env: Environment) -> str:
+    """3-24 lowercase letters and digits, globally unique, stable for the environment."""
+    import hashlib
+
+    location = env.clouds.azure.location if env.clouds.azure else ""
+    digest = hashlib.sha256(f"{env.name}/{location}/backup".encode()).hexdigest()[:6]
+    return ("kpbk" + "".join(c for c in env.name.lower() if c.isalnum())[:14] + digest)[:24]
+
+
+def backup_blocks(env: Environment) -> list[Block | Comment]:
+    """backup.tf for AKS."""
+    b = env.backup
+    if not b.enabled:
+        return [Comment("Backups are off for this environment.")]
+    schedule = schedule_for(b, "azure")[0]
+    retention = f"P{b.retention_days}D"
+    common = {"location": Expr(f"{RG}.location"), "resource_group_name": Expr(f"{RG}.name")}
+    return [
+        Comment(
+            "DR-1: AKS Backup. The vault is geo-redundant with cross-region restore (DR-4),\n"
+            "immutable (recovery points cannot be deleted before they expire) and soft-deletes."
+        ),
+        _r(
+            "azurerm_data_protection_backup_vault",
+            "this",
+            name=f"bv-{env.name}",
+            **common,
+            datastore_type="VaultStore",
+            redundancy="GeoRedundant",
+            cross_region_restore_enabled=True,
+            immutability="Unlocked",
+            soft_delete="On",
+            retention_duration_in_days=14,
+            identity=Block.of("identity", type="SystemAssigned"),
+            tags=Expr("local.tags"),
+        ),
+        Comment(
+            "DR-5: AKS runs this ISO 8601 repeating interval; the DR-5 rule proves it against\n"
+            f"the RPO ({schedule.expression}). Operational-tier points live "
+            f"{b.retention_days} days; the first of each\nday is also kept in the vault tier, "
+            "which cross-region restore reads."
+        ),
+        _r(
+            "azurerm_data_protection_backup_policy_kubernetes_cluster",
+            "this",
+            name=f"bp-{env.name}-aks",
+            resource_group_name=Expr(f"{RG}.name"),
+            vault_name=Expr(f"{VAULT}.name"),
+            backup_repeating_time_intervals=[schedule.expression],
+            time_zone="UTC",
+            retention_rule=Block.of(
+                "retention_rule",
+                name="Daily",
+                priority=25,
+                life_cycle=Block.of("life_cycle", duration=retention, data_store_type="VaultStore"),
+                criteria=Block.of("criteria", absolute_criteria="FirstOfDay"),
+            ),
+            default_retention_rule=Block.of(
+                "default_retention_rule",
+                life_cycle=Block.of(
+                    "life_cycle", duration=retention, data_store_type="OperationalStore"
+                ),
+            ),
+        ),
+        Comment("Disk snapshots of the persistent volumes go to their own resource group."),
+        _r(
+            "azurerm_resource_group",
+            "backup_snapshots",
+            name=f"rg-{env.name}-backup-snapshots",
+            location=Expr(f"{RG}.location"),
+            tags=Expr("local.tags"),
+        ),
+        Comment(
+            "SEC-3: the staging account is encrypted with a Key Vault key of its own, used\n"
+            "through a user-assigned identity."
+        ),
+        _key("backup", "storage"),
+        _r(
+            "azurerm_user_assigned_identity",
+            "backup_storage",
+            name=f"id-{env.name}-backup-storage",
+            **common,
+            tags=Expr("local.tags"),
+        ),
+        _role(
+            "backup_storage_key",
+            "azurerm_key_vault.this.id",
+            "Key Vault Crypto Service Encryption User",
+            f"{STORAGE_IDENTITY}.principal_id",
+        ),
+        Comment(
+            "The backup extension stages cluster state in this account (blob, Entra ID only,\n"
+            "no shared keys, no public network access: reached through a private endpoint\n"
+            "in the node subnets' VNet; TLS 1.2, geo-zone-redundant, soft delete, versioning)."
+        ),
+        _r(
+            "azurerm_storage_account",
+            "backup",
+            name=storage_account_name(env),
+            **common,
+            account_tier="Standard",
+            account_kind="StorageV2",
+            account_replication_type="GZRS",
+            min_tls_version="TLS1_2",
+            https_traffic_only_enabled=True,
+            allow_nested_items_to_be_public=False,
+            shared_access_key_enabled=False,
+            default_to_oauth_authentication=True,
+            infrastructure_encryption_enabled=True,
+            cross_tenant_replication_enabled=False,
+            local_user_enabled=False,
+            blob_properties=Block.of(
+                "blob_properties",
+                versioning_enabled=True,
+                delete_retention_policy=Block.of("delete_retention_policy", days=30),
+                container_delete_retention_policy=Block.of(
+                    "container_delete_retention_policy", days=30
+                ),
+            ),
+            public_network_access_enabled=False,
+            network_rules=Block.of(
+                "network_rules", default_action="Deny", bypass=["AzureServices"]
+            ),
+            identity=Block.of(
+                "identity",
+                type="UserAssigned",
+                identity_ids=[Expr(f"{STORAGE_IDENTITY}.id")],
+            ),
+            customer_managed_key=Block.of(
+                "customer_managed_key",
+                key_vault_key_id=Expr("azurerm_key_vault_key.backup.versionless_id"),
+                user_assigned_identity_id=Expr(f"{STORAGE_IDENTITY}.id"),
+            ),
+            tags=Expr("local.tags"),
+            depends_on=[Expr("azurerm_role_assignment.backup_storage_key")],
+        ),
+        *_storage_private_access(env),
+        Comment("No queues live here; queue requests are logged all the same."),
+        _r(
+            "azurerm_storage_account_queue_properties",
+            "backup",
+            storage_account_id=Expr(f"{STORAGE}.id"),
+            logging=Block.of(
+                "logging",
+                delete=True,
+                read=True,
+                write=True,
+                version="1.0",
+                retention_policy_days=90,
+            ),
+        ),
+        _r(
+            "azurerm_storage_container",
+            "backup",
+            name="aks-backup",
+            storage_account_id=Expr(f"{STORAGE}.id"),
+            container_access_type="private",
+        ),
+        Comment("The data-protection extension runs the backups inside the cluster."),
+        _r(
+            "azurerm_kubernetes_cluster_extension",
+            "backup",
+            name="azure-aks-backup",
+            cluster_id=Expr(f"{CLUSTER}.id"),
+            extension_type="microsoft.dataprotection.kubernetes",
+            release_train="stable",
+            release_namespace="dataprotection-microsoft",
+            configuration_settings={
+                "configuration.backupStorageLocation.bucket": Expr(
+                    "azurerm_storage_container.backup.name"
+                ),
+                "configuration.backupStorageLocation.config.resourceGroup": Expr(f"{RG}.name"),
+                "configuration.backupStorageLocation.config.storageAccount": Expr(
+                    f"{STORAGE}.name"
+                ),
+                "configuration.backupStorageLocation.config.subscriptionId": Expr(
+                    "data.azurerm_client_config.current.subscription_id"
+                ),
+                "credentials.tenantId": Expr("data.azurerm_client_config.current.tenant_id"),
+            },
+        ),
+        Comment("Trusted access: the vault may operate backups on the cluster."),
+        _r(
+            "azurerm_kubernetes_cluster_trusted_access_role_binding",
+            "backup",
+            name="backup",
+            kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+            roles=[BACKUP_OPERATOR],
+            source_resource_id=Expr(f"{VAULT}.id"),
+        ),
+        _role(
+            "backup_extension_storage",
+            f"{STORAGE}.id",
+            "Storage Blob Data Contributor",
+            f"{EXTENSION}.aks_assigned_identity[0].principal_id",
+        ),
+        _role("backup_vault_reads_cluster", f"{CLUSTER}.id", "Reader", VAULT_PRINCIPAL),
+        _role("backup_vault_reads_snapshots", f"{SNAPSHOTS_RG}.id", "Reader", VAULT_PRINCIPAL),
+        _role(
+            "backup_vault_snapshots",
+            f"{SNAPSHOTS_RG}.id",
+            "Disk Snapshot Contributor",
+            VAULT_PRINCIPAL,
+        ),
+        _role(
+            "backup_vault_disk_data",
+            f"{SNAPSHOTS_RG}.id",
+            "Data Operator for Managed Disks",
+            VAULT_PRINCIPAL,
+        ),
+        _role(
+            "backup_vault_storage",
+            f"{STORAGE}.id",
+            "Storage Blob Data Reader",
+            VAULT_PRINCIPAL,
+        ),
+        _role(
+            "backup_cluster_snapshots",
+            f"{SNAPSHOTS_RG}.id",
+            "Contributor",
+            "azurerm_user_assigned_identity.cluster.principal_id",
+        ),
+        Comment("The backup instance: this cluster, this policy, this vault."),
+        _r(
+            "azurerm_data_protection_backup_instance_kubernetes_cluster",
+            "this",
+            name=f"bi-{env.name}-aks",
+            location=Expr(f"{RG}.location"),
+            vault_id=Expr(f"{VAULT}.id"),
+            kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+            snapshot_resource_group_name=Expr(f"{SNAPSHOTS_RG}.name"),
+            backup_policy_id=Expr(
+                "azurerm_data_protection_backup_policy_kubernetes_cluster.this.id"
+            ),
+            backup_datasource_parameters=Block.of(
+                "backup_datasource_parameters",
+                cluster_scoped_resources_enabled=True,
+                volume_snapshot_enabled=True,
+            ),
+            depends_on=[
+                Expr("azurerm_kubernetes_cluster_trusted_access_role_binding.backup"),
+                Expr("azurerm_role_assignment.backup_extension_storage"),
+                Expr("azurerm_role_assignment.backup_vault_reads_cluster"),
+                Expr("azurerm_role_assignment.backup_vault_reads_snapshots"),
+                Expr("azurerm_role_assignment.backup_vault_snapshots"),
+                Expr("azurerm_role_assignment.backup_vault_disk_data"),
+                Expr("azurerm_role_assignment.backup_vault_storage"),
+                Expr("azurerm_role_assignment.backup_cluster_snapshots"),
+            ],
+        ),
+    ]
+
+
+def _storage_private_access(env: Environment) -> list[Block | Comment]:
+    """Private endpoint + private DNS for the staging account, and its access logs."""
+    zone = "privatelink.blob.core.windows.net"
+    first_zone = env.clouds.azure.zones[0] if env.clouds.azure else "1"
+    return [
+        _r(
+            "azurerm_private_dns_zone",
+            "blob",
+            name=zone,
+            resource_group_name=Expr(f"{RG}.name"),
+            tags=Expr("local.tags"),
+        ),
+        _r(
+            "azurerm_private_dns_zone_virtual_network_link",
+            "blob",
+            name="blob",
+            resource_group_name=Expr(f"{RG}.name"),
+            private_dns_zone_name=Expr("azurerm_private_dns_zone.blob.name"),
+            virtual_network_id=Expr("azurerm_virtual_network.this.id"),
+            tags=Expr("local.tags"),
+        ),
+        _r(
+            "azurerm_private_endpoint",
+            "backup_storage",
+            name=f"pe-{env.name}-backup-blob",
+            location=Expr(f"{RG}.location"),
+            resource_group_name=Expr(f"{RG}.name"),
+            subnet_id=Expr(f'azurerm_subnet.nodes["{first_zone}"].id'),
+            private_service_connection=Block.of(
+                "private_service_connection",
+                name="backup-blob",
+                private_connection_resource_id=Expr(f"{STORAGE}.id"),
+                subresource_names=["blob"],
+                is_manual_connection=False,
+            ),
+            private_dns_zone_group=Block.of(
+                "private_dns_zone_group",
+                name="blob",
+                private_dns_zone_ids=[Expr("azurerm_private_dns_zone.blob.id")],
+            ),
+            tags=Expr("local.tags"),
+        ),
+        Comment("Every read, write and delete on the staging blobs is logged."),
+        _r(
+            "azurerm_monitor_diagnostic_setting",
+            "backup_storage_blob",
+            name="backup-blob-access",
+            target_resource_id=Expr(f'"${{{STORAGE}.id}}/blobServices/default"'),
+            log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+            enabled_log=[
+                Block.of("enabled_log", category=c)
+                for c in ("StorageRead", "StorageWrite", "StorageDelete")
+            ],
+        ),
+    ]
