@@ -50,7 +50,8 @@ def test_schema_valid_packaged_and_full(module: tuple[str, Path], tmp_path: Path
     if not full.is_file():
         pytest.skip("the full provider schemas are not on this machine")
     unpacked = tmp_path / f"{provider}.json"
-    unpacked.write_text(json.dumps(json.load(gzip.open(full))), encoding="utf-8")
+    with gzip.open(full) as packed:
+        unpacked.write_text(json.dumps(json.load(packed)), encoding="utf-8")
     problems = validate_parsed(parsed, unpacked, texts=texts)
     assert problems == [], "\n".join(map(str, problems))
 

@@ -130,6 +130,32 @@ def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):
     assert head["ServerSideEncryption"] == "aws:kms"
 
 
+def test_dr1_dr4_backup_vault_locked_and_copied_to_the_recovery_region(cloud):
+    """AWS Backup vault with its lock and plan, and the copy's vault in eu-central-1."""
+    backup = cloud["client"]("backup")
+    vaults = {v["BackupVaultName"]: v for v in backup.list_backup_vaults()["BackupVaultList"]}
+    assert vaults["production"]["Locked"] is True
+    assert vaults["production"]["MinRetentionDays"] >= 1
+    plans = backup.list_backup_plans()["BackupPlansList"]
+    plan = backup.get_backup_plan(BackupPlanId=plans[0]["BackupPlanId"])["BackupPlan"]
+    (rule,) = plan["Rules"]
+    assert rule["ScheduleExpression"] == "cron(0 */2 * * ? *)"
+    assert (rule["StartWindowMinutes"], rule["CompletionWindowMinutes"]) == (60, 120)
+    recovery = boto3.session.Session(
+        aws_access_key_id="kubeprod-local",
+        aws_secret_access_key="kubeprod-local",
+        region_name="eu-central-1",
+    ).client(
+        "backup",
+        endpoint_url=cloud["status"]["endpoint"],
+        verify=str(Path(cloud["env"]["KUBEPROD_HOME"]) / "local" / "tls" / "cert.pem"),
+    )
+    names = [v["BackupVaultName"] for v in recovery.list_backup_vaults()["BackupVaultList"]]
+    assert names == ["production-recovery"]
+    (copy,) = rule["CopyActions"]
+    assert copy["DestinationBackupVaultArn"].split(":")[3] == "eu-central-1"
+
+
 def test_second_plan_shows_no_changes(cloud):
     proc = run(
         "--output", "json", "plan", str(EXAMPLE), "--cloud", "aws", "--local", env=cloud["env"]

@@ -269,8 +269,12 @@ AWS = {
 }
 
 
+# DR-1/DR-3/DR-5 need the spec's targets and a drill history: tests/test_dr_policy.py
+DR_TESTED_ELSEWHERE = {"DR-1", "DR-3", "DR-5"}
+
+
 def test_tables_cover_every_rule():
-    assert set(AZURE) == set(REGISTRY) == set(GCP)
+    assert set(AZURE) | DR_TESTED_ELSEWHERE == set(REGISTRY) == set(GCP) | DR_TESTED_ELSEWHERE
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
@@ -279,8 +283,9 @@ def test_production_render_passes(rendered, cloud):
     assert report.passed, report.summary()
     assert report.cloud == cloud
     rules = report.rule_status()
-    # SEC-5's default deny and SEC-6 are judged on the render's kubernetes/ manifests
-    assert {r for r, s in rules.items() if s != "pass"} == set(), rules
+    # SEC-5's default deny and SEC-6 are judged on the render's kubernetes/ manifests;
+    # without the spec and a drill history, DR-3 and DR-5 are "unknown" (test_dr_policy.py)
+    assert {r for r, s in rules.items() if s != "pass"} == {"DR-3", "DR-5"}, rules
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])

@@ -102,7 +102,10 @@ def override_file(
         type_, name = address.split(".")
         blocks.append(Comment(why))
         blocks.append(Block.of("resource", type_, name, for_each=Expr("{}")))
-    for address, attrs in IGNORED.items() if main_module else ():
+    ignored = dict(IGNORED) if main_module else {}
+    if recovery_region and main_module:
+        ignored["aws_backup_vault.recovery"] = ["tags_all"]  # DR-4 copy vault, as above
+    for address, attrs in ignored.items():
         type_, name = address.split(".")
         blocks.append(
             Block.of(
