@@ -53,8 +53,8 @@ def backup_blocks(env: Environment, key_policy: Call) -> list[Block | Comment]:
         )
     blocks: list[Block | Comment] = [
         Comment(
-            "DR-1: AWS Backup of the cluster state and its volumes, in a vault encrypted\n"
-            "with its own key (needs authentication mode API). DR-5: the schedule, start\n"
+            "DR-1 / DR-5: AWS Backup of the cluster state and its volumes, in a vault\n"
+            "encrypted with its own key (needs authentication mode API). The schedule, start\n"
             f"window ({b.start_window_minutes} min) and completion window "
             f"({b.completion_window_minutes} min) are\nproven against the RPO by "
             "`kubeprod validate` and the policy gate."

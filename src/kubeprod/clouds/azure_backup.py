@@ -68,7 +68,7 @@ def backup_blocks(env: Environment) -> list[Block | Comment]:
     common = {"location": Expr(f"{RG}.location"), "resource_group_name": Expr(f"{RG}.name")}
     return [
         Comment(
-            "DR-1: AKS Backup. The vault is geo-redundant with cross-region restore (DR-4),\n"
+            "DR-1 / DR-4: AKS Backup. The vault is geo-redundant with cross-region restore,\n"
             "immutable (recovery points cannot be deleted before they expire) and soft-deletes."
         ),
         _r(
@@ -265,12 +265,16 @@ def backup_blocks(env: Environment) -> list[Block | Comment]:
             "Storage Blob Data Reader",
             VAULT_PRINCIPAL,
         ),
+        Comment(
+            "The cluster's identity writes the volume snapshots; granted once the cluster\n"
+            "exists (the cluster itself needs nothing of it, so it does not wait for it)."
+        ),
         _role(
             "backup_cluster_snapshots",
             f"{SNAPSHOTS_RG}.id",
             "Contributor",
             "azurerm_user_assigned_identity.cluster.principal_id",
-        ),
+        ).set(depends_on=[Expr(CLUSTER)]),
         Comment("The backup instance: this cluster, this policy, this vault."),
         _r(
             "azurerm_data_protection_backup_instance_kubernetes_cluster",

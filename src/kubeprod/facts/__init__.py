@@ -18,10 +18,6 @@ CLOUDS = ("aws", "azure", "gcp")
 # Requirements no cloud's module meets yet, and why.
 EVERY_CLOUD: dict[Req, str] = {
     Req.DR_3: "no DR drill command yet: drills are not run or timed by kubeprod",
-    Req.DR_4: "multi-region failover is marked future in the brief; the spec has no "
-    "secondary region yet",
-    Req.DR_5: "RTO/RPO targets are not in the spec yet, so nothing checks the backup "
-    "schedule against them",
 }
 
 

@@ -25,7 +25,4 @@ PSS_RESTRICTED_INITIATIVE = (
 
 # What the rendered Azure module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
-NOT_COVERED: dict[Req, str] = {
-    Req.DR_1: "AKS Backup (backup vault, the Microsoft.DataProtection.Kubernetes extension, "
-    "trusted access, policy and instance) is not rendered yet",
-}
+NOT_COVERED: dict[Req, str] = {}

@@ -31,5 +31,4 @@ GKE_MONITORING_COMPONENTS: tuple[str, ...] = (
 # What the rendered GCP module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
 NOT_COVERED: dict[Req, str] = {
-    Req.DR_1: "Backup for GKE (gke_backup_agent_config and a backup plan) is not rendered yet",
 }
