@@ -173,7 +173,7 @@ def test_backups_off_renders_none(tmp_path: Path) -> None:
     off = env.model_copy(update={"backup": env.backup.model_copy(update={"enabled": False})})
     for blocks in (
         aws_backup.backup_blocks(off, None),  # type: ignore[arg-type]
-        azure_backup.backup_blocks(off),
+        azure_backup.backup_blocks(off, None),  # type: ignore[arg-type]
         gcp_backup.backup_blocks(off, None),  # type: ignore[arg-type]
     ):
         assert all(not hasattr(b, "labels") for b in blocks)

@@ -213,7 +213,7 @@ def _backup(env: Environment) -> list[Block | Comment]:
     """DR-1 / DR-4: AKS Backup (kubeprod.clouds.azure_backup)."""
     from kubeprod.clouds import azure_backup
 
-    return azure_backup.backup_blocks(env)
+    return azure_backup.backup_blocks(env, _key("backup", "storage"))
 
 
 # --- names -----------------------------------------------------------------------------------

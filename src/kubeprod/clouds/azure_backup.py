@@ -19,7 +19,6 @@ cross-region restore makes them restorable in the paired region (docs/dr.md).
 
 from __future__ import annotations
 
-from kubeprod.clouds.azure import _key
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.hcl import Block, Comment, Expr
@@ -58,8 +57,8 @@ def storage_account_name(env: Environment) -> str:
     return ("kpbk" + "".join(c for c in env.name.lower() if c.isalnum())[:14] + digest)[:24]
 
 
-def backup_blocks(env: Environment) -> list[Block | Comment]:
-    """backup.tf for AKS."""
+def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]:
+    """backup.tf for AKS; `storage_key` is the renderer's Key Vault key block "backup"."""
     b = env.backup
     if not b.enabled:
         return [Comment("Backups are off for this environment.")]
@@ -125,7 +124,7 @@ def backup_blocks(env: Environment) -> list[Block | Comment]:
             "SEC-3: the staging account is encrypted with a Key Vault key of its own, used\n"
             "through a user-assigned identity."
         ),
-        _key("backup", "storage"),
+        storage_key,
         _r(
             "azurerm_user_assigned_identity",
             "backup_storage",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kubeprod.spec.model import Environment
+from typing import Any
 
 
-def dr_fields(env: Environment) -> dict[str, Any]:
-    """Options fields for the DR rules (Options.from_spec adds them)."""
+def dr_fields(env: Any) -> dict[str, Any]:
+    """Options fields for the DR rules from an Environment (Options.from_spec adds them).
+
+    `env` is untyped here so the dr package does not import the spec (no import cycle)."""
     from kubeprod.dr.history import drills
 
     targets = env.dr.targets

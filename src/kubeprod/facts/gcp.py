@@ -30,5 +30,4 @@ GKE_MONITORING_COMPONENTS: tuple[str, ...] = (
 
 # What the rendered GCP module does not meet, and why (the
 # cloud-independent gaps are `kubeprod.facts.EVERY_CLOUD`).
-NOT_COVERED: dict[Req, str] = {
-}
+NOT_COVERED: dict[Req, str] = {}
