@@ -60,7 +60,7 @@ class World:
 def build(tmp_path: Path, monkeypatch: Any, *, local: bool = True, changes=None, **manifest):
     """An approvable bundle whose target and terraform are fakes; manifest overrides."""
     from kubeprod import workflow
-    from kubeprod.change import gate, notify, snapshot
+    from kubeprod.change import apply, notify, snapshot
 
     found = make_bundle(tmp_path, changes or [SCALE])
     data = {**found.manifest, "local": local, "target": "local" if local else "aws", **manifest}
@@ -80,7 +80,7 @@ def build(tmp_path: Path, monkeypatch: Any, *, local: bool = True, changes=None,
     monkeypatch.setattr(workflow, "target_for", lambda spec, cloud, loc: target)
     monkeypatch.setattr(workflow, "terraform_for", lambda wd, t: tf)
     monkeypatch.setattr(notify, "notify", fake_notify)
-    monkeypatch.setattr(gate, "remaining_lock", lambda target, state: None)
+    monkeypatch.setattr(apply, "remaining_lock", lambda target, state: None)
 
     def no_s3(*_a, **_k):
         raise RuntimeError("no S3 in unit tests")

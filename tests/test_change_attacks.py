@@ -16,7 +16,7 @@ from gate_harness import IN_WINDOW, build
 from test_change_bundle import SCALE, rc
 
 from kubeprod import workflow
-from kubeprod.change import approval, changelog, clock, gate, gitinfo
+from kubeprod.change import apply, approval, changelog, clock, gitinfo
 from kubeprod.change import bundle as bundles
 from kubeprod.cli import main
 from kubeprod.errors import InputError
@@ -53,7 +53,7 @@ def test_chg3_real_clock_judges_a_real_cloud_and_an_empty_at_is_refused(
     world = build(tmp_path, monkeypatch, local=False)
     approval.approve(world.bundle, "alice")
     real_now = clock.real()
-    decision_now = gate.windows.decide(world.target.env.maintenance, real_now)
+    decision_now = apply.windows.decide(world.target.env.maintenance, real_now)
     code = main(["apply", str(world.bundle.path)])
     assert code == (0 if decision_now.allowed else 4)
     assert main(["apply", str(world.bundle.path), "--at", ""]) == 2
@@ -64,7 +64,7 @@ def test_chg3_local_simulated_time_is_recorded_beside_the_real_times(tmp_path, m
     world = build(tmp_path, monkeypatch, local=True)
     approval.approve(world.bundle, "alice", at=IN_WINDOW)
     before = clock.real()
-    record = gate.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)["record"]
+    record = apply.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)["record"]
     assert record["simulated_at"] == "2026-03-31T01:30:00+00:00"
     started = datetime.fromisoformat(record["started_at"])
     finished = datetime.fromisoformat(record["finished_at"])
@@ -109,7 +109,7 @@ def test_chg1_skip_worktree_spec_is_not_the_committed_one(tmp_path):
     (item,) = found["files"]
     assert item["matches_head"] is False and item["blob"] != item["head_blob"]
     fake = type("B", (), {"manifest": {"profile": "production", "git": found}})()
-    (problem,) = gate.provenance_problems(fake)
+    (problem,) = apply.provenance_problems(fake)
     assert "is not the committed one" in problem
 
 
@@ -126,10 +126,10 @@ def test_chg1_gitignored_spec_never_committed_and_waiver_blob_recorded(tmp_path)
     assert found["clean"] is True  # ignored files do not dirty the tree
     assert [f["head_blob"] for f in found["files"]] == [None, None]
     fake = type("B", (), {"manifest": {"profile": "production", "git": found}})()
-    assert len(gate.provenance_problems(fake)) == 2
+    assert len(apply.provenance_problems(fake)) == 2
     committed = gitinfo.provenance(spec)
     assert (
-        gate.provenance_problems(
+        apply.provenance_problems(
             type("B", (), {"manifest": {"profile": "production", "git": committed}})()
         )
         == []
@@ -194,9 +194,9 @@ def test_a_change_to_an_existing_backend_needs_a_second_person(tmp_path, monkeyp
 
     monkeypatch.setattr(bootstrapping, "bootstrap_tf", lambda t: tf)
     monkeypatch.setenv("GITHUB_ACTOR", "pat")
-    with pytest.raises(gate.GateRefused, match="--approve-by NAME"):
+    with pytest.raises(apply.GateRefused, match="--approve-by NAME"):
         bootstrapping.recorded(target, None)
-    with pytest.raises(gate.GateRefused):
+    with pytest.raises(apply.GateRefused):
         bootstrapping.recorded(target, "pat")
     assert tf.applied == 0
     bootstrapping.recorded(target, "bob")
@@ -236,8 +236,8 @@ def test_chg2_hand_written_approval_absent_from_the_log_does_not_count(tmp_path,
     (world.bundle.path / "approvals.json").write_text(json.dumps([forged]))
     with pytest.raises(approval.NotApproved, match="not in the approvals log"):
         approval.require(world.bundle)
-    with pytest.raises(gate.GateRefused, match=r"\[CHG-2 approval\]"):
-        gate.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)
+    with pytest.raises(apply.GateRefused, match=r"\[CHG-2 approval\]"):
+        apply.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)
     assert world.tf.applied == 0
 
 
@@ -272,8 +272,8 @@ def test_chg2_review_json_must_be_the_binary_plan(tmp_path, monkeypatch):
     approval.approve(world.bundle, "alice")
     many = [rc(f"aws_kms_key.k{i}", ["create"], after={}) for i in range(47)]
     world.tf.shown = {"resource_changes": many}
-    with pytest.raises(gate.GateRefused, match=r"CHG-2 reviewed plan.*1 change\(s\).*47"):
-        gate.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)
+    with pytest.raises(apply.GateRefused, match=r"CHG-2 reviewed plan.*1 change\(s\).*47"):
+        apply.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)
     assert world.tf.applied == 0
 
 
@@ -286,7 +286,7 @@ def test_chg2_review_refuses_a_bundle_whose_json_is_not_its_plan(tmp_path, monke
     monkeypatch.setattr(
         runner.Terraform, "show_json", lambda self, plan: {"resource_changes": [SCALE, SCALE]}
     )
-    with pytest.raises(gate.GateRefused, match="cannot be reviewed"):
+    with pytest.raises(apply.GateRefused, match="cannot be reviewed"):
         review.verify_against_binary(world.bundle)
     monkeypatch.setattr(runner.Terraform, "show_json", lambda self, plan: world.bundle.plan_json())
     assert "matches" in review.verify_against_binary(world.bundle)
@@ -372,3 +372,13 @@ def test_clock_parse_refuses_out_of_range_instants():
         with pytest.raises(InputError):
             clock.parse_instant(text)
     assert clock.parse_instant("2026-03-31T01:30:00Z") == datetime(2026, 3, 31, 1, 30, tzinfo=UTC)
+
+
+def test_a_manifest_edited_to_another_profile_is_refused(tmp_path, monkeypatch):
+    """Beyond the list: `profile: staging` in the manifest would skip provenance and the
+    second-person rule; the spec decides the profile."""
+    world = build(tmp_path, monkeypatch, profile="staging")
+    approval.approve(world.bundle, "pat")  # the planner: allowed only for non-production
+    with pytest.raises(apply.GateRefused, match="manifest was edited"):
+        apply.apply_bundle(str(world.bundle.path), at=IN_WINDOW, quiet=True)
+    assert world.tf.applied == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE
 
-from kubeprod.change import approval, bundle, changelog, gate, review
+from kubeprod.change import apply, approval, bundle, changelog, review
 from kubeprod.cli import main
 from kubeprod.spec import load_spec
 
@@ -220,7 +220,7 @@ IN_WINDOW = datetime(2026, 3, 31, 1, 30, tzinfo=UTC)
 
 def offline_check(found, *, emergency=False, override=False, when=IN_WINDOW):
     env = load_spec(EXAMPLE)
-    return gate.check(
+    return apply.check(
         found, env.maintenance, when, emergency=emergency, override_provenance=override
     )[0]
 
@@ -256,9 +256,9 @@ def test_lock_info_is_read_from_terraforms_error():
         "  Path:      b/production/aws/terraform.tfstate\n  Operation: OperationTypeApply\n"
         "  Who:       root@ci\n  Version:   1.11.4\n  Created:   2026-03-31 01:30:00 UTC\n"
     )
-    info = gate.lock_info(text)
+    info = apply.lock_info(text)
     assert info and info["id"] == "4f1c-99" and info["who"] == "root@ci"
-    assert gate.lock_info("some other failure") is None
+    assert apply.lock_info("some other failure") is None
 
 
 def test_changelog_is_append_only_with_sequential_ids(home):

@@ -16,7 +16,7 @@ import pytest
 from gate_harness import IN_WINDOW, build
 
 from kubeprod import workflow
-from kubeprod.change import approval, changelog, gate
+from kubeprod.change import apply, approval, changelog
 from kubeprod.cli import main
 from kubeprod.terraform import runner
 
@@ -61,9 +61,9 @@ def test_errored_state_after_apply_is_recorded_notified_and_blocks_the_next_appl
 
 def test_plan_refuses_while_an_errored_state_waits(tmp_path):
     (tmp_path / "errored.tfstate").write_text("{}")
-    with pytest.raises(gate.StateNotSaved, match=r"terraform state push errored\.tfstate"):
-        gate.refuse_errored_state(tmp_path)
-    gate.refuse_errored_state(tmp_path / "elsewhere")
+    with pytest.raises(apply.StateNotSaved, match=r"terraform state push errored\.tfstate"):
+        apply.refuse_errored_state(tmp_path)
+    apply.refuse_errored_state(tmp_path / "elsewhere")
 
 
 # 9. a full disk under the change log --------------------------------------------------
@@ -174,7 +174,7 @@ def test_interrupted_apply_is_recorded_notified_and_names_the_lock(tmp_path, mon
 
     world.tf.on_apply = interrupted
     lock = {"id": "4f1c-99", "who": "root@ci", "operation": "OperationTypeApply"}
-    monkeypatch.setattr(gate, "remaining_lock", lambda target, state: lock)
+    monkeypatch.setattr(apply, "remaining_lock", lambda target, state: lock)
     assert main(["apply", str(world.bundle.path), "--at", IN_WINDOW]) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "kubeprod unlock" in err and "4f1c-99" in err
@@ -198,6 +198,39 @@ def test_plan_names_unlock_when_a_lock_remains(tmp_path):
             raise runner.TerraformError(text)
 
     target = SimpleNamespace(spec="env.yaml", local=True, workdir=tmp_path)
-    with pytest.raises(gate.StateLocked, match=r"kubeprod unlock env\.yaml 4f1c-99 --local --yes"):
+    with pytest.raises(apply.StateLocked, match=r"kubeprod unlock env\.yaml 4f1c-99 --local --yes"):
         workflow.plan_checked(target, Locked(), "p")
-    assert json.dumps(gate.lock_info(text))
+    assert json.dumps(apply.lock_info(text))
+
+
+def test_sigterm_before_terraform_starts_is_recorded_and_nothing_applied(
+    tmp_path, monkeypatch, capsys
+):
+    world = approved(tmp_path, monkeypatch)
+    from kubeprod.change import notify
+
+    def terminated(targets, event, title, body, **_kw):
+        world.notices.append((event, title, body))
+        if event == "start":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return []
+
+    monkeypatch.setattr(notify, "notify", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["apply", str(world.bundle.path), "--at", IN_WINDOW]) == 130
+    assert "nothing was applied" in capsys.readouterr().err
+    assert world.tf.applied == 0 and signal.getsignal(signal.SIGTERM) == before
+    (entry,) = changelog.read("production")
+    assert entry["result"] == "interrupted" and "before terraform started" in entry["error"]
+    assert [e for e, _t, _b in world.notices] == ["start", "failure"]
+
+
+def test_blocked_snapshots_folder_is_exit_2_with_a_record(tmp_path, monkeypatch, home, capsys):
+    world = approved(tmp_path, monkeypatch)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "snapshots").write_text("a file where the snapshots folder should be")
+    assert main(["apply", str(world.bundle.path), "--at", IN_WINDOW]) == 2
+    assert "snapshot could not be taken" in capsys.readouterr().err
+    assert world.tf.applied == 0
+    (entry,) = changelog.read("production")
+    assert entry["result"] == "not started"

@@ -54,9 +54,9 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         return 0
 
     def cmd_apply(args: argparse.Namespace) -> int:
-        from kubeprod.change import gate
+        from kubeprod.change import apply
 
-        result = gate.apply_bundle(
+        result = apply.apply_bundle(
             args.bundle,
             at=args.at,
             emergency=args.emergency,
@@ -117,7 +117,7 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         return 0
 
     def cmd_rollback(args: argparse.Namespace) -> int:
-        from kubeprod.change import approval, gate, review, rollback
+        from kubeprod.change import apply, approval, review, rollback
 
         planned = rollback.plan_rollback(args.spec, args.to, args.cloud, local=args.local)
         found = planned["bundle"]
@@ -131,7 +131,7 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         lines = [review.to_text(data)]
         if args.approve_by and planned["changes"]:
             approval.approve(found, args.approve_by, at=args.at)
-            applied = gate.apply_bundle(
+            applied = apply.apply_bundle(
                 str(found.path),
                 at=args.at,
                 emergency=args.emergency,
@@ -180,9 +180,11 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         return 1 if result["drift"] else 0
 
     def cmd_unlock(args: argparse.Namespace) -> int:
-        from kubeprod.change import gate
+        from kubeprod.change import apply
 
-        result = gate.unlock(args.spec, args.lock_id, local=args.local, yes=args.yes)
+        result = apply.unlock(
+            args.spec, args.lock_id, local=args.local, yes=args.yes, cloud=args.cloud
+        )
         emit(args, result, f"lock {args.lock_id} cleared in {result['workdir']}")
         return 0
 

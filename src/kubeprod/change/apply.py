@@ -1,4 +1,4 @@
-"""The apply gate (CHG-1..5): a bundle is applied only when every rule holds.
+"""The apply of a plan bundle (CHG-1..5): a bundle is applied only when every rule holds.
 
 Refusals, all reported together, each naming its rule and fix: not approved;
 outside a maintenance window (unless --emergency with a reason); stale (spec,
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +209,11 @@ def preflight(
             f"the bundle was planned in {manifest['workdir']} but this target works in "
             f"{target.workdir}. Fix: apply from where it was planned (same KUBEPROD_HOME)"
         )
+    if manifest.get("profile") != target.env.profile:
+        raise GateRefused(
+            f"the bundle says profile {manifest.get('profile')!r} but the spec is "
+            f"{target.env.profile!r}: the manifest was edited. Fix: plan again"
+        )
     reasons, facts = check(
         bundle,
         target.env.maintenance,
@@ -282,12 +289,55 @@ def _started_record(prepared: Prepared) -> dict[str, Any]:
 
 
 def execute(prepared: Prepared, *, quiet: bool) -> dict[str, Any]:
-    """Record `started`, snapshot, notify, apply (signals forwarded), notify, record."""
+    """Record `started`, then run the change; Ctrl-C or SIGTERM before terraform starts
+    finishes the record as `interrupted` (nothing applied) and notifies."""
+    env_name = prepared.bundle.manifest["environment"]
+    started = changelog.start(env_name, _started_record(prepared))
+    phase = {"terraform": False}
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = (
+        signal.signal(signal.SIGTERM, on_term)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
+    try:
+        return _run(prepared, started, phase, quiet=quiet)
+    except KeyboardInterrupt:
+        if phase["terraform"]:
+            raise
+        deliveries = _notice(
+            prepared, "failure", "kubeprod change INTERRUPTED", "; before terraform started"
+        )
+        record = changelog.finish(
+            env_name,
+            started,
+            {
+                "result": "interrupted",
+                "error": "interrupted before terraform started; nothing was applied",
+                "finished_at": clock.real().isoformat(),
+                "notifications": deliveries,
+            },
+        )
+        raise Interrupted(
+            f"interrupted before terraform started: nothing was applied. Recorded as "
+            f"{record['id']}; apply again when ready"
+        ) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    prepared: Prepared, started: dict[str, Any], phase: dict[str, bool], *, quiet: bool
+) -> dict[str, Any]:
+    """Snapshot, notify, apply (signals forwarded to terraform), notify, record."""
     from kubeprod.terraform.runner import ApplyInterrupted, Progress, TerraformError
 
     bundle, manifest, tf = prepared.bundle, prepared.bundle.manifest, prepared.tf
     env_name = manifest["environment"]
-    started = changelog.start(env_name, _started_record(prepared))
     deliveries: list[dict[str, Any]] = []
     if prepared.override["emergency"]:
         window = prepared.facts["window"]
@@ -311,7 +361,7 @@ def execute(prepared: Prepared, *, quiet: bool) -> dict[str, Any]:
         changelog.finish(
             env_name, started, {"result": "not started", "error": f"snapshot failed: {exc}"}
         )
-        raise KubeprodError(
+        raise InputError(
             f"the state snapshot could not be taken ({exc}); nothing was applied. Fix: make "
             f"{changelog.home() / 'snapshots'} writable and the state readable, then apply "
             f"again. Recorded as {started['id']}"
@@ -323,6 +373,7 @@ def execute(prepared: Prepared, *, quiet: bool) -> dict[str, Any]:
     clock_started = time.monotonic()
     error, lock, result = "", None, "success"
     _say(quiet, f"apply {bundle.id} ...")
+    phase["terraform"] = True
     try:
         tf.apply(str(bundle.plan_file), total=total, on_event=Progress(total, quiet=quiet))
     except ApplyInterrupted as exc:
@@ -453,7 +504,9 @@ def apply_bundle(
     return execute(prepared, quiet=quiet)
 
 
-def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]:
+def unlock(
+    spec: str, lock_id: str, *, local: bool, yes: bool, cloud: str = "aws"
+) -> dict[str, Any]:
     """Clear a state lock left by a terraform that is no longer running."""
     from kubeprod.workflow import target_for, terraform_for
 
@@ -462,7 +515,7 @@ def unlock(spec: str, lock_id: str, *, local: bool, yes: bool) -> dict[str, Any]
             f"clearing lock {lock_id} while a terraform still holds it can corrupt the state. "
             "Check that no apply is running (CI, a colleague), then re-run with --yes"
         )
-    target = target_for(spec, "aws", local)
+    target = target_for(spec, cloud, local)
     tf = terraform_for(target.workdir, target)
     tf.run("force-unlock", "-force", lock_id)
     return {"unlocked": lock_id, "workdir": str(target.workdir)}
