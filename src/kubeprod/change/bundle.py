@@ -157,16 +157,19 @@ class Bundle:
     def manifest_sha256(self) -> str:
         return sha256_file(self.path / MANIFEST)
 
-    def integrity_problems(self) -> list[str]:
-        """Files of the bundle itself that no longer match the manifest."""
-        problems = []
-        expected = {
+    def expected_files(self) -> dict[str, str]:
+        """Bundle file -> the sha256 the manifest recorded for it."""
+        return {
             PLAN: self.manifest["plan_sha256"],
             PLAN_JSON: self.manifest["plan_json_sha256"],
             SPEC_COPY: self.manifest["spec_sha256"],
             **{f"{MODULE_DIR}/{n}": h for n, h in self.manifest["module"].items()},
         }
-        for name, digest in expected.items():
+
+    def integrity_problems(self) -> list[str]:
+        """Files of the bundle itself that no longer match the manifest."""
+        problems = []
+        for name, digest in self.expected_files().items():
             path = self.path / name
             if not path.exists():
                 problems.append(f"{name} is missing from the bundle")
@@ -327,6 +330,10 @@ def load(ref: str) -> Bundle:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{path / MANIFEST} is damaged. Fix: plan again") from None
+    if isinstance(manifest, dict) and manifest.get("kind") == "cluster-manifests":
+        from kubeprod.baseline.delivery import ManifestBundle
+
+        return ManifestBundle(path.resolve(), manifest)
     problems = manifest_problems(manifest)
     if problems:
         raise InputError(

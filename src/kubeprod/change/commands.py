@@ -32,9 +32,16 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
                 f"bundle {found.id} was changed after the plan: " + "; ".join(damaged) + ". A "
                 "review of it would not be the review of the plan. Fix: plan again"
             )
+        fmt = "json" if _json_mode(args) else args.format
+        if found.manifest.get("kind") == "cluster-manifests":
+            from kubeprod.baseline import delivery
+
+            data = delivery.review(found)
+            text = delivery.review_markdown(data)
+            print(json.dumps(data, indent=2, sort_keys=True) if fmt == "json" else text, end="")
+            return 0
         data = review.review(found)
         data["verified"] = review.verify_against_binary(found)
-        fmt = "json" if _json_mode(args) else args.format
         if fmt == "json":
             print(json.dumps(data, indent=2, sort_keys=True, default=str))
         else:
@@ -248,6 +255,45 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     p = add("apply", cmd_apply, "apply an approved bundle through the change gate")
     p.add_argument("bundle")
     p.add_argument("--by", help="who applies (default: the OS user)")
+    gate_options(p)
+
+    def cmd_cluster(args: argparse.Namespace) -> int:
+        from kubeprod.baseline import delivery
+
+        if args.action == "plan":
+            result = delivery.plan(args.target, args.cloud, out=args.out)
+            text = (
+                f"bundle {result['bundle']}: manifest set {result['manifests_sha256'][:12]}, "
+                + (f"{result['diff_lines']} diff lines" if result["changes"] else "no changes")
+                + f"; review it with `kubeprod review {result['bundle']}`"
+            )
+            emit(args, result, text)
+            return 0
+        result = delivery.apply(
+            args.target,
+            at=args.at,
+            emergency=args.emergency,
+            override_provenance=args.override_provenance,
+            reason=args.reason or "",
+            who=args.by,
+            kubeconfig=args.kubeconfig,
+            context=args.context,
+        )
+        emit(args, result, f"{result['result']}: {result['record']['id']}\n{result['kubectl']}")
+        return 0
+
+    p = add(
+        "cluster",
+        cmd_cluster,
+        "the in-cluster baseline: plan (bundle the manifests) or apply an approved bundle",
+    )
+    p.add_argument("action", choices=("plan", "apply"))
+    p.add_argument("target", help="plan: the spec; apply: the bundle `cluster plan` printed")
+    p.add_argument("--cloud", choices=CLOUDS, default="aws", help="plan: which cloud's manifests")
+    p.add_argument("--out", help="plan: the render directory named in headers")
+    p.add_argument("--kubeconfig", help="apply: kubeconfig of the cluster (default: kubectl's)")
+    p.add_argument("--context", help="apply: kubeconfig context")
+    p.add_argument("--by", help="apply: who applies (default: the OS user)")
     gate_options(p)
 
     p = add("windows", cmd_windows, "the next maintenance windows, and whether one is open")
