@@ -12,19 +12,20 @@ import hashlib
 import json
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE
 
 from kubeprod.baseline import delivery
-from kubeprod.change import approval, bundle, changelog
+from kubeprod.change import approval, bundle, changelog, clock
 from kubeprod.change.gate import GateRefused
 from kubeprod.cli import main
 from kubeprod.errors import InputError, KubeprodError
 
-IN_WINDOW = "2026-12-01T03:00:00+00:00"  # a Tuesday, inside the example's 02:00-06:00 window
-OUT_OF_WINDOW = "2026-12-05T12:00:00+00:00"  # a Saturday
+IN_WINDOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday, in the 02:00-06:00 window
+OUT_OF_WINDOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)  # a Saturday
 FAKE = """#!/bin/sh
 # fake kubectl: records its arguments and the -k directory's files, exits as told
 echo "$@" >> "$FAKE_KUBECTL_LOG"
@@ -36,7 +37,15 @@ exit "${FAKE_KUBECTL_EXIT:-0}"
 
 
 @pytest.fixture
-def repo(tmp_path, monkeypatch):
+def wall(monkeypatch):
+    """The system clock as the tests set it (a real cluster's apply has no --at)."""
+    now = {"at": IN_WINDOW}
+    monkeypatch.setattr(clock, "real", lambda: now["at"])
+    return now
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch, wall):
     monkeypatch.setenv("KUBEPROD_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("KUBEPROD_NOW", raising=False)
     root = tmp_path / "repo"
@@ -57,7 +66,7 @@ def repo(tmp_path, monkeypatch):
     log = tmp_path / "kubectl.log"
     monkeypatch.setenv("KUBEPROD_KUBECTL", str(kubectl))
     monkeypatch.setenv("FAKE_KUBECTL_LOG", str(log))
-    return {"root": root, "spec": str(spec), "log": log}
+    return {"root": root, "spec": str(spec), "log": log, "wall": wall}
 
 
 def commit(repo, text: str) -> None:
@@ -88,15 +97,16 @@ def test_plan_bundles_the_checked_set_with_its_hash_and_diff(repo):
 def test_apply_needs_approval_and_a_window_then_applies_server_side(repo, capsys):
     planned = delivery.plan(repo["spec"], "aws")["bundle"]
     with pytest.raises(GateRefused, match=r"CHG-2 approval"):
-        delivery.apply(planned, at=IN_WINDOW)
+        delivery.apply(planned)
     assert not repo["log"].exists()  # kubectl never ran
     found = bundle.load(planned)
     approval.approve(found, "alice", plan_hash=found.plan_sha256[:12])
+    repo["wall"]["at"] = OUT_OF_WINDOW
     with pytest.raises(GateRefused, match=r"CHG-3 window"):
-        delivery.apply(planned, at=OUT_OF_WINDOW)
-    code = main(
-        ["cluster", "apply", planned, "--at", IN_WINDOW, "--kubeconfig", "/k/config", "--by", "bob"]
-    )
+        delivery.apply(planned)
+    assert main(["cluster", "apply", planned, "--at", IN_WINDOW.isoformat()]) == 4  # real clock
+    repo["wall"]["at"] = IN_WINDOW
+    code = main(["cluster", "apply", planned, "--kubeconfig", "/k/config", "--by", "bob"])
     assert code == 0
     first, *listing = repo["log"].read_text().splitlines()
     ssa = "apply --server-side --field-manager=kubeprod"
@@ -112,7 +122,7 @@ def test_apply_needs_approval_and_a_window_then_applies_server_side(repo, capsys
 def test_the_next_plan_diffs_against_the_last_applied_set(repo):
     planned = delivery.plan(repo["spec"], "aws")["bundle"]
     approval.approve(bundle.load(planned), "alice")
-    delivery.apply(planned, at=IN_WINDOW)
+    delivery.apply(planned)
     again = bundle.load(delivery.plan(repo["spec"], "aws")["bundle"])
     assert again.manifest["changes"] is False and again.manifest["diff"] == ""
     text = Path(repo["spec"]).read_text()
@@ -148,7 +158,7 @@ def test_a_changed_bundle_is_not_applied(repo):
     target = found.path / "manifests" / "network-policies.yaml"
     target.write_text(target.read_text().replace("Egress", "Ingress"))
     with pytest.raises(GateRefused) as refused:
-        delivery.apply(planned, at=IN_WINDOW)
+        delivery.apply(planned)
     assert "changed after the plan" in str(refused.value)
     assert not repo["log"].exists()
 
@@ -160,9 +170,9 @@ def test_a_bundle_made_before_another_apply_is_stale(repo):
     second = delivery.plan(repo["spec"], "aws")["bundle"]
     for ref in (first, second):
         approval.approve(bundle.load(ref), "alice")
-    delivery.apply(second, at=IN_WINDOW)
+    delivery.apply(second)
     with pytest.raises(GateRefused, match="another manifest set was applied"):
-        delivery.apply(first, at=IN_WINDOW)
+        delivery.apply(first)
 
 
 def test_kubectl_failure_is_recorded_and_the_base_kept(repo, monkeypatch):
@@ -170,7 +180,7 @@ def test_kubectl_failure_is_recorded_and_the_base_kept(repo, monkeypatch):
     approval.approve(bundle.load(planned), "alice")
     monkeypatch.setenv("FAKE_KUBECTL_EXIT", "1")
     with pytest.raises(KubeprodError, match="kubectl apply failed"):
-        delivery.apply(planned, at=IN_WINDOW)
+        delivery.apply(planned)
     (entry,) = changelog.read("production")
     assert entry["result"] == "failure"
     assert not delivery.applied_dir("production", "aws").exists()
@@ -179,9 +189,10 @@ def test_kubectl_failure_is_recorded_and_the_base_kept(repo, monkeypatch):
 def test_emergency_outside_the_window_needs_a_reason(repo):
     planned = delivery.plan(repo["spec"], "aws")["bundle"]
     approval.approve(bundle.load(planned), "alice")
+    repo["wall"]["at"] = OUT_OF_WINDOW
     with pytest.raises(InputError, match="reason"):
-        delivery.apply(planned, at=OUT_OF_WINDOW, emergency=True)
-    result = delivery.apply(planned, at=OUT_OF_WINDOW, emergency=True, reason="incident 42")
+        delivery.apply(planned, emergency=True)
+    result = delivery.apply(planned, emergency=True, reason="incident 42")
     assert result["record"]["override"]["emergency"] == "incident 42"
 
 
@@ -190,7 +201,7 @@ def test_dirty_tree_is_refused_like_a_terraform_apply(repo):
     planned = delivery.plan(repo["spec"], "aws")["bundle"]
     approval.approve(bundle.load(planned), "alice")
     with pytest.raises(GateRefused, match="CHG-1 provenance"):
-        delivery.apply(planned, at=IN_WINDOW)
+        delivery.apply(planned)
 
 
 def test_azure_subscription_comes_from_the_environment(repo, monkeypatch):

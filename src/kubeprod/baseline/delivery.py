@@ -138,7 +138,7 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     """Render, check and bundle the manifest set for `cloud`; return the bundle's facts."""
     from kubeprod.baseline import render
     from kubeprod.change import clock, gitinfo
-    from kubeprod.change.bundle import bundles_root
+    from kubeprod.change.bundle import bundles_root, planner_identities
     from kubeprod.render import header_for
     from kubeprod.spec import load_spec
 
@@ -172,6 +172,7 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
         "kind": KIND,
         "created_at": made.isoformat(),
         "planned_by": getpass.getuser(),
+        "planner": planner_identities(spec, "change"),
         "environment": env.name,
         "profile": env.profile,
         "cloud": cloud,
@@ -311,8 +312,9 @@ def apply(
     m = found.manifest
     who = who or getpass.getuser()
     env = load_spec(m["spec_path"])
-    moment = clock.now(at)
-    reasons = _refusals(found, env, moment, emergency, override_provenance)
+    # a real cluster: judged and recorded at the real clock (--at is refused, CHG-3)
+    moment = clock.change_moment(at, local=False, what="a cluster apply")
+    reasons = _refusals(found, env, moment.effective, emergency, override_provenance)
     if reasons:
         raise GateRefused(
             f"apply of {found.id} refused:\n" + "\n".join(f"  - {r}" for r in reasons)
@@ -336,7 +338,7 @@ def apply(
         m["environment"],
         {
             "who": who,
-            "started_at": moment.isoformat(),
+            "started_at": moment.real.isoformat(),
             "duration_s": duration,
             "target": m["target"],
             "kind": KIND,
