@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE
 
-from kubeprod.baseline import delivery
 from kubeprod.change import approval, bundle, changelog, clock
+from kubeprod.change import cluster as delivery
 from kubeprod.change.gate import GateRefused
 from kubeprod.cli import main
 from kubeprod.errors import InputError, KubeprodError

@@ -235,6 +235,28 @@ def waiver_file(spec: str) -> Path | None:
     return Path(found).resolve() if found else None
 
 
+class ManifestBundle(Bundle):
+    """A bundle whose "plan" is a manifest set (`kubeprod cluster plan`, change/cluster.py):
+    manifests.yaml is the set's canonical text, manifests/ its files."""
+
+    SET_FILE = "manifests.yaml"
+    FILES_DIR = "manifests"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.path / self.SET_FILE
+
+    def expected_files(self) -> dict[str, str]:
+        return {
+            self.SET_FILE: self.manifest["plan_sha256"],
+            SPEC_COPY: self.manifest["spec_sha256"],
+            **{f"{self.FILES_DIR}/{n}": h for n, h in self.manifest["files"].items()},
+        }
+
+    def workdir_problems(self) -> list[str]:
+        return []
+
+
 def planner_identities(spec: str, kind: str) -> list[str]:
     """Who made this plan: the CI actor, the OS user, the git author of the planned
     commit; for a rollback (planned now, from an old revision) the operator's git
@@ -331,8 +353,6 @@ def load(ref: str) -> Bundle:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{path / MANIFEST} is damaged. Fix: plan again") from None
     if isinstance(manifest, dict) and manifest.get("kind") == "cluster-manifests":
-        from kubeprod.baseline.delivery import ManifestBundle
-
         return ManifestBundle(path.resolve(), manifest)
     problems = manifest_problems(manifest)
     if problems:

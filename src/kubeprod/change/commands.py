@@ -34,7 +34,7 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
             )
         fmt = "json" if _json_mode(args) else args.format
         if found.manifest.get("kind") == "cluster-manifests":
-            from kubeprod.baseline import delivery
+            from kubeprod.change import cluster as delivery
 
             data = delivery.review(found)
             text = delivery.review_markdown(data)
@@ -258,7 +258,7 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     gate_options(p)
 
     def cmd_cluster(args: argparse.Namespace) -> int:
-        from kubeprod.baseline import delivery
+        from kubeprod.change import cluster as delivery
 
         if args.action == "plan":
             result = delivery.plan(args.target, args.cloud, out=args.out)

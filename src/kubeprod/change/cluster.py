@@ -1,4 +1,4 @@
-"""Delivery of the baseline to a real cluster through the change process (CHG-1..5).
+"""`kubeprod cluster plan|apply`: the in-cluster baseline through the change process.
 
 `kubeprod cluster plan SPEC --cloud C` renders the manifests, checks them offline
 (strict schemas for N and N+1, pod security restricted, PDB drain lint, the
@@ -28,12 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kubeprod.change.bundle import MANIFEST, SPEC_COPY, Bundle, sha256_file
+from kubeprod.change.bundle import MANIFEST, SPEC_COPY, Bundle, ManifestBundle, sha256_file
 from kubeprod.errors import InputError, KubeprodError
 
 KIND = "cluster-manifests"
-SET_FILE = "manifests.yaml"
-FILES_DIR = "manifests"
 FIELD_MANAGER = "kubeprod"
 _VAR_RE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -42,24 +40,6 @@ class ManifestsRefused(KubeprodError):
     """The offline checks failed: nothing was bundled."""
 
     exit_code = 1
-
-
-class ManifestBundle(Bundle):
-    """A bundle whose "plan" is a manifest set (manifests.yaml = the set's canonical text)."""
-
-    @property
-    def plan_file(self) -> Path:
-        return self.path / SET_FILE
-
-    def expected_files(self) -> dict[str, str]:
-        return {
-            SET_FILE: self.manifest["plan_sha256"],
-            SPEC_COPY: self.manifest["spec_sha256"],
-            **{f"{FILES_DIR}/{n}": h for n, h in self.manifest["files"].items()},
-        }
-
-    def workdir_problems(self) -> list[str]:
-        return []
 
 
 def _sha(text: str) -> str:
@@ -136,18 +116,16 @@ def read_set(directory: Path) -> dict[str, str]:
 
 def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     """Render, check and bundle the manifest set for `cloud`; return the bundle's facts."""
-    from kubeprod.baseline import render
     from kubeprod.change import clock, gitinfo
     from kubeprod.change.bundle import bundles_root, planner_identities
-    from kubeprod.render import header_for
+    from kubeprod.render import baseline_texts
     from kubeprod.spec import load_spec
 
     env = load_spec(spec)
     if getattr(env.clouds, cloud) is None:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
     out_dir = out or f"infra/{env.name}/{cloud}"
-    header = header_for(spec, cloud, out_dir).replace("*.tf files", "*.yaml files")
-    texts = render.render_texts(env, cloud, header)
+    texts = baseline_texts(env, cloud, spec, out_dir)
     files = substitute(
         {n: t for n, t in texts.items() if not n.startswith("gitops-")}, dict(os.environ)
     )
@@ -155,19 +133,20 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     set_hash = _sha(text)
     made = clock.now()
     path = bundles_root(env.name) / f"{clock.stamp(made)}-cluster-{cloud}-{set_hash[:12]}"
-    (path / FILES_DIR).mkdir(parents=True)
+    (path / ManifestBundle.FILES_DIR).mkdir(parents=True)
     for name, body in files.items():
-        (path / FILES_DIR / name).write_text(body, encoding="utf-8")
+        (path / ManifestBundle.FILES_DIR / name).write_text(body, encoding="utf-8")
     try:
-        checks = _checks(path / FILES_DIR, cloud, env.kubernetes.version)
+        checks = _checks(path / ManifestBundle.FILES_DIR, cloud, env.kubernetes.version)
     except ManifestsRefused:
         shutil.rmtree(path)
         raise
-    (path / SET_FILE).write_text(text, encoding="utf-8")
+    (path / ManifestBundle.SET_FILE).write_text(text, encoding="utf-8")
     shutil.copy2(spec, path / SPEC_COPY)
     applied = applied_dir(env.name, cloud)
     previous = read_set(applied)
-    manifest = {
+    changes = diff(previous, files)
+    manifest: dict[str, Any] = {
         "id": path.name,
         "kind": KIND,
         "created_at": made.isoformat(),
@@ -181,9 +160,9 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
         "spec_sha256": sha256_file(Path(spec)),
         "workdir": str(Path(out_dir).resolve()),
         "plan_sha256": set_hash,
-        "files": {n: sha256_file(path / FILES_DIR / n) for n in sorted(files)},
+        "files": {n: sha256_file(path / ManifestBundle.FILES_DIR / n) for n in sorted(files)},
         "base_sha256": _sha(set_text(previous)) if previous else None,
-        "diff": diff(previous, files),
+        "diff": changes,
         "changes": previous != files,
         "checks": checks,
         "git": gitinfo.provenance(spec),
@@ -194,7 +173,7 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
         "bundle": str(path),
         "manifests_sha256": set_hash,
         "changes": manifest["changes"],
-        "diff_lines": len(manifest["diff"].splitlines()),
+        "diff_lines": len(changes.splitlines()),
         "checks": checks,
     }
 
@@ -264,7 +243,7 @@ def kubectl_command(bundle: Bundle, kubeconfig: str | None, context: str | None)
         "--server-side",
         f"--field-manager={FIELD_MANAGER}",
         "-k",
-        str(bundle.path / FILES_DIR),
+        str(bundle.path / ManifestBundle.FILES_DIR),
     ]
 
 
@@ -359,5 +338,5 @@ def apply(
     applied = applied_dir(m["environment"], m["cloud"])
     if applied.exists():
         shutil.rmtree(applied)
-    shutil.copytree(found.path / FILES_DIR, applied)
+    shutil.copytree(found.path / ManifestBundle.FILES_DIR, applied)
     return {"bundle": str(found.path), "result": result, "record": record, "kubectl": proc.stdout}
