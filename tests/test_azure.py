@@ -11,13 +11,11 @@ from typing import Any
 import hcl2
 import pytest
 
-from kubeprod.clouds.azure import (
-    DIAGNOSTIC_CATEGORIES,
-    AzureRenderer,
-    bootstrap_files,
-    check_addresses,
-    split_range,
-)
+from kubeprod.clouds.azure import AzureRenderer
+from kubeprod.clouds.azure_bootstrap import bootstrap_files
+from kubeprod.clouds.azure_common import check_addresses
+from kubeprod.clouds.azure_locals import split_range
+from kubeprod.clouds.azure_monitoring import DIAGNOSTIC_CATEGORIES
 from kubeprod.clouds.azure_schema import PROVIDER_KEY, azurerm_schema
 from kubeprod.errors import InputError
 from kubeprod.render import render_module, render_to
@@ -588,7 +586,7 @@ def test_encryption_at_host_registered_as_code(parsed: dict[str, dict[str, Any]]
 
 
 def test_admin_groups_from_both_spec_fields(env: Environment) -> None:
-    from kubeprod.clouds.azure import admin_groups
+    from kubeprod.clouds.azure_security import admin_groups
 
     access = env.access.model_copy(update={"azure_admin_group_object_ids": ["g1", "g2"]})
     azure = env.clouds.azure.model_copy(update={"admin_group_object_ids": ["g2", "g3"]})
@@ -648,10 +646,10 @@ def test_chr7_prometheus_and_container_insights_wired(parsed: dict[str, dict[str
 
 
 def test_compute_registration_import_id_uses_the_spec_subscription(env: Environment) -> None:
-    from kubeprod.clouds.azure import _compute_provider_id
+    from kubeprod.clouds.azure_security import compute_provider_id
 
     sub = "11111111-2222-3333-4444-555555555555"
     azure = env.clouds.azure.model_copy(update={"subscription_id": sub})
     pinned = env.model_copy(update={"clouds": env.clouds.model_copy(update={"azure": azure})})
-    assert _compute_provider_id(pinned) == f"/subscriptions/{sub}/providers/Microsoft.Compute"
-    assert "data.azurerm_client_config.current" in str(_compute_provider_id(env))
+    assert compute_provider_id(pinned) == f"/subscriptions/{sub}/providers/Microsoft.Compute"
+    assert "data.azurerm_client_config.current" in str(compute_provider_id(env))

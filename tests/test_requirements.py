@@ -99,7 +99,7 @@ def test_not_covered_maps_are_typed_and_give_reasons(cloud):
 
 
 def test_facts_are_written_once_and_used_by_spec_renderer_and_rules():
-    from kubeprod.clouds import azure, gcp
+    from kubeprod.clouds import azure_monitoring, azure_security, gcp
     from kubeprod.facts import aws as aws_facts
     from kubeprod.facts import azure as azure_facts
     from kubeprod.facts import gcp as gcp_facts
@@ -110,9 +110,9 @@ def test_facts_are_written_once_and_used_by_spec_renderer_and_rules():
     assert literal == aws_facts.EKS_LOG_TYPES
     assert tuple(Logging().control_plane) == aws_facts.EKS_LOG_TYPES
     assert kubernetes.EKS_LOG_TYPES is aws_facts.EKS_LOG_TYPES
-    assert azure.DIAGNOSTIC_CATEGORIES is kubernetes.AKS_LOG_CATEGORIES
-    assert azure.PSS_RESTRICTED_INITIATIVE.endswith(security.PSS_INITIATIVE)
-    assert azure.PSS_RESTRICTED_INITIATIVE is azure_facts.PSS_RESTRICTED_INITIATIVE
+    assert azure_monitoring.DIAGNOSTIC_CATEGORIES is kubernetes.AKS_LOG_CATEGORIES
+    assert azure_security.PSS_RESTRICTED_INITIATIVE.endswith(security.PSS_INITIATIVE)
+    assert azure_security.PSS_RESTRICTED_INITIATIVE is azure_facts.PSS_RESTRICTED_INITIATIVE
     assert gcp.LOGGING_COMPONENTS is kubernetes.GKE_LOGGING_COMPONENTS
     assert gcp.MONITORING_COMPONENTS is gcp_facts.GKE_MONITORING_COMPONENTS
 

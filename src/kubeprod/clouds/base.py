@@ -51,3 +51,29 @@ class CloudRenderer(Protocol):
     def render(self, env: Environment) -> Files:
         """The root module for `env`, as file name -> blocks, files grouped by concern."""
         ...
+
+
+def environment_tags(env: Environment) -> dict[str, str]:
+    """The tags (labels on GCP) every resource carries: the spec's, plus the environment."""
+    return {**env.tags, "kubeprod-environment": env.name}
+
+
+def terraform_block(
+    required_version: str,
+    providers: dict[str, tuple[str, str]],
+    backend: Block | None = None,
+) -> Block:
+    """The `terraform {}` block: Terraform's version, each provider's (source, version), and
+    the state backend, if the module has one."""
+    return Block.of(
+        "terraform",
+        required_version=required_version,
+        required_providers=Block.of(
+            "required_providers",
+            **{
+                name: {"source": source, "version": version}
+                for name, (source, version) in providers.items()
+            },
+        ),
+        backend=backend,
+    )

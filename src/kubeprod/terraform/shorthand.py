@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from kubeprod.terraform.hcl import Block, Expr
+from kubeprod.terraform.hcl import Block, Expr, quote, value_lines
 
 
 def R(type_: str, label: str, /, **attrs: object) -> Block:
@@ -28,6 +28,47 @@ def E(text: str) -> Expr:
     return Expr(text)
 
 
+def ref(*parts: str | Expr) -> Expr:
+    """A reference from its parts: `ref(RG, "name")` is `azurerm_resource_group.this.name`."""
+    return Expr(".".join(p.text if isinstance(p, Expr) else p for p in parts))
+
+
+def at(base: str | Expr, key: str) -> Expr:
+    """An index by a string key: `at("local.zones", "1")` is `local.zones["1"]`."""
+    return Expr(f"{base.text if isinstance(base, Expr) else base}[{quote(key)}]")
+
+
+def literal(value: object) -> str:
+    """A one-line HCL value (string, number, bool, expression) as text."""
+    lines = value_lines(value, 0)
+    if len(lines) != 1:
+        raise ValueError("literal() takes values written on one line")
+    return lines[0]
+
+
+def compare(left: object, operator: str, right: object) -> Expr:
+    """A comparison of two values: `compare(E("zone"), "!=", "1")` is `zone != "1"`."""
+    return Expr(f"{literal(left)} {operator} {literal(right)}")
+
+
+def for_map(
+    key: str, value: str, collection: str | Expr, result: object, *, where: Expr | None = None
+) -> Expr:
+    """`{ for key, value in collection : key => result if where }`."""
+    source = collection.text if isinstance(collection, Expr) else collection
+    condition = f" if {where.text}" if where is not None else ""
+    return Expr(f"{{ for {key}, {value} in {source} : {key} => {literal(result)}{condition} }}")
+
+
+def template(*parts: str | Expr) -> Expr:
+    """A string template: literal text (escaped) and interpolated expressions, in order.
+
+    `template("/s/", E("var.id"), "/p")` is `"/s/${var.id}/p"`.
+    """
+    text = "".join("${" + p.text + "}" if isinstance(p, Expr) else quote(p)[1:-1] for p in parts)
+    return Expr('"' + text + '"')
+
+
 def interp(text: str) -> Expr:
     """A string with interpolations, written as an HCL template."""
     return Expr('"' + text + '"')
@@ -38,5 +79,5 @@ def lifecycle(*, prevent_destroy: bool = False, ignore: list[str] | None = None)
     if prevent_destroy:
         block.set(prevent_destroy=True)
     if ignore:
-        block.set(ignore_changes=E("[" + ", ".join(ignore) + "]"))
+        block.set(ignore_changes=[E(name) for name in ignore])
     return block
