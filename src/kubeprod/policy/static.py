@@ -100,9 +100,19 @@ def parse_text(text: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _hcl2_version() -> str:
-    from importlib.metadata import version
+    """Which python-hcl2 parsed (its installed files' identity; importlib.metadata and
+    importing hcl2 itself would cost more than the cache saves)."""
+    import importlib.util
 
-    return version("python-hcl2")
+    spec = importlib.util.find_spec("hcl2")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    if origin is None:
+        return "unknown"
+    version = origin.parent / "version.py"  # written by the package's build
+    if version.is_file():
+        return version.read_text(encoding="utf-8")
+    stat = origin.parent.joinpath("parser.py").stat()
+    return f"{origin.parent}:{stat.st_mtime_ns}:{stat.st_size}"
 
 
 def parse_directory(directory: Path) -> dict[str, dict[str, Any]]:
@@ -627,9 +637,17 @@ def from_directory(directory: Path) -> Model:
         raise InputError(f"{directory} is not a directory. Fix: pass a rendered module directory")
     from kubeprod.baseline.load import load_objects, manifest_dir
 
-    manifests_at = manifest_dir(directory)
+    has_tf = any(directory.glob("*.tf"))
+    # beside Terraform files only kubernetes/ holds manifests: the directory's own JSON and
+    # YAML files are plans, tfvars and the like (a 160 KiB plan parsed as YAML took most
+    # of a gate run)
+    manifests_at = (
+        (directory / "kubernetes" if (directory / "kubernetes").is_dir() else None)
+        if has_tf
+        else manifest_dir(directory)
+    )
     manifests = load_objects(manifests_at) if manifests_at is not None else None
-    if not any(directory.glob("*.tf")):
+    if not has_tf:
         if manifests:
             return Model([], "manifests", path=str(directory), manifests=manifests)
         raise InputError(

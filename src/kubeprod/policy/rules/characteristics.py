@@ -178,7 +178,8 @@ class MultiAz(Rule):
             ids = shape.subnets()
             zones = subnet_zones(ctx.model, ids)
             attr = shape.subnets_attr
-            if zones is UNKNOWN and isinstance(ids, list) and len(set(ids)) < ctx.opt.min_zones:
+            few = isinstance(ids, list) and known(ids) and len(set(ids)) < ctx.opt.min_zones
+            if zones is UNKNOWN and few:
                 ctx.fail(
                     shape.res,
                     f"{shape.shape}: {len(set(ids))} subnet(s) span at most that many zones",
