@@ -20,7 +20,7 @@ from conftest import EXAMPLE
 
 from kubeprod.change import approval, bundle, changelog, clock
 from kubeprod.change import cluster as delivery
-from kubeprod.change.gate import GateRefused
+from kubeprod.change.refused import GateRefused
 from kubeprod.cli import main
 from kubeprod.errors import InputError, KubeprodError
 

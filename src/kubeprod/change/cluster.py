@@ -248,9 +248,9 @@ def kubectl_command(bundle: Bundle, kubeconfig: str | None, context: str | None)
 
 
 def _refusals(bundle: Bundle, env: Any, moment: Any, emergency: bool, override: bool) -> list[str]:
-    from kubeprod.change import gate
+    from kubeprod.change import apply as apply_gate
 
-    reasons, _ = gate.check(
+    reasons, _ = apply_gate.check(
         bundle, env.maintenance, moment, emergency=emergency, override_provenance=override
     )
     current = read_set(applied_dir(bundle.manifest["environment"], bundle.manifest["cloud"]))
@@ -278,7 +278,7 @@ def apply(
     """The apply gate for a manifest bundle, then server-side apply, notices, change log."""
     from kubeprod.change import bundle as bundles
     from kubeprod.change import changelog, clock, notify
-    from kubeprod.change.gate import GateRefused
+    from kubeprod.change.refused import GateRefused
     from kubeprod.spec import load_spec
 
     if (emergency or override_provenance) and not reason.strip():
