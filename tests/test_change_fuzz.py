@@ -290,3 +290,44 @@ def test_bundles_folder_blocked(tmp_path, home, capsys):
     (home / "bundles").write_text("not a folder")
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     bad(["review", "anything"], capsys)
+
+
+DRILLS = [
+    b"[]",
+    b"\xff",
+    b"{not json",
+    b'{"id": 5}',
+    b'{"id": "d1", "status": "passed", "cloud": "aws", "steps": 5}',
+    b'{"id": "d1", "status": "passed", "cloud": "aws", "steps": {"declared": "x"}}',
+    b'{"id": "d1", "status": "passed", "cloud": "aws"}',
+    b'{"id": "d1", "status": 7}',
+    b'{"id": "d1", "rto_minutes": "fast"}',
+]
+
+
+@pytest.mark.parametrize("line", DRILLS)
+def test_damaged_drill_history_read_back_by_check(tmp_path, home, capsys, line):
+    folder = home / "dr"
+    folder.mkdir(parents=True)
+    (folder / "production.jsonl").write_bytes(line + b"\n")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
+    bad(["check", str(plan), "--cloud", "aws", "--spec", SPEC], capsys, expect="production.jsonl:1")
+
+
+WAIVERS = [
+    b"\xff\xfe",
+    b"waivers: 5\n",
+    b"- just a list\n",
+    b"waivers:\n  - rule: CHR-1\n",
+    b"waivers: [\n",
+]
+
+
+@pytest.mark.parametrize("text", WAIVERS)
+def test_damaged_waiver_file(tmp_path, capsys, text):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
+    waivers = tmp_path / "kubeprod-waivers.yaml"
+    waivers.write_bytes(text)
+    bad(["check", str(plan), "--cloud", "aws", "--waivers", str(waivers)], capsys)

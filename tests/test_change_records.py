@@ -69,3 +69,24 @@ def test_records_command_is_registered(capsys):
     with pytest.raises(SystemExit):
         main(["records", "--help"])
     assert "pull" in capsys.readouterr().out
+
+
+def test_snapshot_and_its_index_are_kept_beside_the_state(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from conftest import EXAMPLE
+    from gate_harness import FakeTf
+
+    from kubeprod.change import snapshot
+    from kubeprod.spec import load_spec
+
+    s3 = FakeS3()
+    monkeypatch.setattr(snapshot, "_s3_client", lambda target, region: s3)
+    target = SimpleNamespace(env=load_spec(EXAMPLE), local=False, workdir=tmp_path)
+    tf = FakeTf(tmp_path, {})
+    moment = datetime(2026, 3, 31, 1, 30, tzinfo=UTC)
+    taken = snapshot.take(target, tf, {"bucket": "b"}, "abc", moment, str(EXAMPLE))
+    key = "production/aws/snapshots/20260331T013000Z-abc"
+    assert taken["s3"] == f"s3://b/{key}.tfstate" and "s3_error" not in taken
+    assert set(s3.objects) == {f"{key}.tfstate", f"{key}.json"}

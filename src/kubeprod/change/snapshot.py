@@ -83,7 +83,17 @@ def take(
         "workdir": str(target.workdir),
         "taken_at": moment.isoformat(),
     }
-    local.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    text_sidecar = json.dumps(sidecar, indent=2) + "\n"
+    local.with_suffix(".json").write_text(text_sidecar)
+    if result.get("s3"):  # the index beside the copy: a fresh CI runner can restore it
+        try:
+            _s3_client(target, state.get("region") or "us-east-1").put_object(
+                Bucket=bucket,
+                Key=key.removesuffix(".tfstate") + ".json",
+                Body=text_sidecar.encode(),
+            )
+        except Exception as exc:  # the snapshot itself is kept; say the index is not
+            result["s3_error"] = f"sidecar: {type(exc).__name__}: {exc}"
     return result
 
 

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubeprod.errors import KubeprodError
+from kubeprod.errors import InputError
 
 STEPS = ("declared", "recovery_started", "infrastructure_ready", "verified")
 
 
 def home() -> Path:
-    return Path(os.environ.get("KUBEPROD_HOME", ".kubeprod")).resolve()
+    from kubeprod.paths import home as kubeprod_home
+
+    return kubeprod_home()
 
 
 def history_path(env_name: str) -> Path:
@@ -33,17 +35,45 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    fix = "Fix: restore it from the recovery-region copy (docs/dr.md)"
+    for number, raw in enumerate(path.read_bytes().splitlines(), 1):
+        if not raw.strip():
             continue
         try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise KubeprodError(
-                f"{path}:{number}: not a JSON line: the drill history was edited by hand. "
-                "Fix: restore it from the recovery-region copy (docs/dr.md)"
+            entry = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InputError(
+                f"{path}:{number}: not a JSON line: the drill history was edited by hand. {fix}"
             ) from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise InputError(f"{path}:{number}: not a drill record (no drill id). {fix}")
+        wrong = _record_problem(entry)
+        if wrong:
+            raise InputError(f"{path}:{number}: drill {entry['id']}: {wrong}. {fix}")
+        entries.append(entry)
     return entries
+
+
+def _record_problem(entry: dict[str, Any]) -> str | None:
+    """Why a drill record cannot be read (wrong types, an unreadable step time), or None."""
+    for key in ("status", "cloud", "scenario"):
+        if key in entry and not isinstance(entry[key], str):
+            return f"{key} must be text"
+    for key in ("rto_minutes", "rpo_minutes"):
+        value = entry.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return f"{key} must be a number"
+    steps = entry.get("steps", {})
+    if not isinstance(steps, dict):
+        return "steps must map step names to times"
+    if entry.get("status") in ("passed", "failed") and "declared" not in steps:
+        return "a finished drill has no declared time"
+    for step, at in steps.items():
+        try:
+            parse_time(at)
+        except (TypeError, ValueError):
+            return f"steps.{step} {at!r} is not an ISO 8601 time"
+    return None
 
 
 def drills(env_name: str, path: Path | None = None) -> list[dict[str, Any]]:

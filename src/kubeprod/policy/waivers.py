@@ -70,6 +70,10 @@ def load(path: Path) -> list[Waiver]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the waiver file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: the waiver file is not UTF-8 text. Fix: save it as UTF-8"
+        ) from None
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
