@@ -112,3 +112,54 @@ def test_example_and_init_are_identical():
     from kubeprod.spec.example import example_text
 
     assert example_text() == TEXT
+
+
+GITOPS = next(line + "\n" for line in TEXT.splitlines() if line.startswith("    mode: none"))
+
+
+def test_gitops_needs_a_repository(tmp_path, capsys):
+    path, _ = spec_with(tmp_path, "    mode: flux\n", GITOPS)
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr().err
+    assert "cluster.gitops.repository" in err and "needs the Git repository" in err
+
+
+def test_gitops_mode_needs_its_cloud(tmp_path, capsys):
+    path, text = spec_with(
+        tmp_path, "    mode: config-sync\n    repository: https://example.com/infra.git\n", GITOPS
+    )
+    gcp = text[text.index("  gcp:\n") : text.index("\nnetwork:")]
+    Path(path).write_text(text.replace(gcp, ""))
+    assert main(["validate", path]) == 2
+    assert "rendered for gcp only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "mode,cloud,kind",
+    [
+        ("flux", "aws", "GitRepository"),
+        ("argocd", "aws", "Application"),
+        ("config-sync", "gcp", "RootSync"),
+    ],
+)
+def test_gitops_objects_are_rendered_beside_the_baseline(tmp_path, mode, cloud, kind):
+    import yaml
+
+    from kubeprod.baseline import schema
+    from kubeprod.render import render_to
+    from kubeprod.spec import load_spec
+
+    path, _ = spec_with(
+        tmp_path, f"    mode: {mode}\n    repository: https://example.com/infra.git\n", GITOPS
+    )
+    out = tmp_path / "out"
+    render_to(load_spec(path), cloud, path, out)
+    (gitops,) = (out / "kubernetes").glob("gitops-*.yaml")
+    docs = list(yaml.safe_load_all(gitops.read_text()))
+    assert kind in {d["kind"] for d in docs}
+    assert "https://example.com/infra.git" in gitops.read_text()
+    assert "infra/production/" + cloud + "/kubernetes" in gitops.read_text()
+    kustomization = yaml.safe_load((out / "kubernetes" / "kustomization.yaml").read_text())
+    assert gitops.name not in kustomization["resources"]  # applied once, by hand
+    errors, skipped = schema.validate(docs, "1.35")
+    assert errors == [] and len(skipped) == len(docs)  # custom resources

@@ -739,5 +739,29 @@ def service_cidr_outside_vpc(env: Environment) -> Iterator[Violation]:
         )
 
 
+@rule
+def gitops_option(env: Environment) -> Iterator[Violation]:
+    """The GitOps hookup names its repository and a cloud that renders it."""
+    gitops = env.cluster.gitops
+    if gitops.mode == "none":
+        return
+    if not gitops.repository:
+        yield Violation(
+            ("cluster", "gitops", "repository"),
+            "SEC-5",
+            f"gitops mode {gitops.mode} needs the Git repository holding the render",
+            "set cluster.gitops.repository (e.g. https://github.com/acme/infra.git)",
+        )
+    needs = {"flux": "aws", "argocd": "aws", "config-sync": "gcp"}[gitops.mode]
+    if needs not in configured_clouds(env):
+        yield Violation(
+            ("cluster", "gitops", "mode"),
+            "SEC-5",
+            f"gitops mode {gitops.mode} is rendered for {needs} only, which this spec lacks "
+            "(AKS's microsoft.flux extension is not rendered yet)",
+            "use mode none and `kubeprod cluster plan/apply`, or add the cloud",
+        )
+
+
 # The disaster-recovery rules live in their own module and register on import.
 from kubeprod.spec import profile_dr  # noqa: E402,F401
