@@ -78,3 +78,46 @@ def test_variables_and_for_expressions():
 @pytest.mark.parametrize("bad", ["${1 +}", "${(1}", '${"x}', "${a ? b}"])
 def test_bad_syntax_is_unknown_not_a_crash(bad):
     assert evaluate_raw(bad, Scope()) is UNKNOWN
+
+
+def test_own_body_parser_matches_python_hcl2_on_every_checked_in_configuration(monkeypatch):
+    """kubeprod.policy.hcl_body gives the evaluator what python-hcl2 gives it: the same
+    resources, values, references, outputs and backend on the corpus and golden renders."""
+    from kubeprod.policy import static
+
+    root = Path(__file__).parent
+    dirs = [
+        *sorted((root / "data" / "corpus").glob("[a-z]*")),
+        *sorted((root / "golden").glob("*")),
+        root / "data" / "policy" / "eks_modules",
+    ]
+    monkeypatch.setenv("KUBEPROD_NO_CACHE", "1")
+
+    def model(directory, parser):
+        monkeypatch.setenv("KUBEPROD_HCL_PARSER", parser)
+        static._PARSED.clear()
+        m = static.from_directory(directory)
+        return repr(([(r.address, r.values, r.refs, r.line) for r in m.resources], m.outputs))
+
+    checked = 0
+    for directory in dirs:
+        if directory.is_dir() and any(directory.glob("*.tf")):
+            assert model(directory, "kubeprod") == model(directory, "python-hcl2"), directory
+            checked += 1
+    assert checked >= 10
+    static._PARSED.clear()
+
+
+def test_own_body_parser_shapes():
+    from kubeprod.policy.hcl_body import parse_body
+
+    body = parse_body(
+        'resource "aws_x" "y" {\n  count = 2\n  name = "n-${var.a}" # c\n'
+        '  tags = {\n    Name = var.n\n    "k/v" = 1\n  }\n  nested {\n    on = true\n  }\n}\n'
+        "locals {\n  x = <<-EOT\n    hi\n  EOT\n}\n"
+    )
+    res = body["resource"][0]['"aws_x"']['"y"']
+    assert res["count"] == 2 and res["name"] == '${"n-${var.a}"}'
+    assert res["tags"] == {"Name": "${var.n}", '"k/v"': 1}
+    assert res["nested"] == [{"on": True, "__is_block__": True}]
+    assert body["locals"][0]["x"].startswith("${<<-EOT")

@@ -173,24 +173,31 @@ def test_tfvars_open_endpoint_is_blocked(tmp_path):
 def test_each_module_directory_is_parsed_once(tmp_path, monkeypatch):
     import hcl2
 
+    from kubeprod.policy import hcl_body, static
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write(tmp_path, MODULE_TREE)
     calls: list[int] = []
-    real = hcl2.loads
-    monkeypatch.setattr(hcl2, "loads", lambda *a, **k: calls.append(1) or real(*a, **k))
-    from kubeprod.policy import static
-
-    static._PARSED.clear()
-    from_directory(tmp_path)
-    assert len(calls) == 5  # main.tf, two tfvars files, vpc, group (called 2 + 0 times)
-    # the next run reads every parse from the on-disk cache
+    own = hcl_body.parse_body
+    monkeypatch.setattr(hcl_body, "parse_body", lambda *a: calls.append(1) or own(*a))
     static._PARSED.clear()
     first = [(r.address, r.values) for r in from_directory(tmp_path).resources]
-    assert len(calls) == 5
+    assert len(calls) == 5  # main.tf, two tfvars files, vpc, group (called 2 + 0 times)
+
+    # python-hcl2 (KUBEPROD_HCL_PARSER=python-hcl2, or a file kubeprod's parser refuses):
+    # the same model, and the next run reads every parse from the on-disk cache
+    loads: list[int] = []
+    real = hcl2.loads
+    monkeypatch.setattr(hcl2, "loads", lambda *a, **k: loads.append(1) or real(*a, **k))
+    monkeypatch.setenv("KUBEPROD_HCL_PARSER", "python-hcl2")
+    for _ in range(2):
+        static._PARSED.clear()
+        assert [(r.address, r.values) for r in from_directory(tmp_path).resources] == first
+    assert len(loads) == 5
     monkeypatch.setenv("KUBEPROD_NO_CACHE", "1")
     static._PARSED.clear()
-    assert [(r.address, r.values) for r in from_directory(tmp_path).resources] == first
-    assert len(calls) == 10
+    from_directory(tmp_path)
+    assert len(loads) == 10
 
 
 def test_backend_with_nested_block_and_bom(tmp_path):

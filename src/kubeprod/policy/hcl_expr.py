@@ -72,6 +72,8 @@ _NUMBER = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
 class Tok:
     kind: str  # ident | num | str | heredoc | op | nl | end
     text: str
+    start: int = 0  # offsets in the source text
+    end: int = 0
 
 
 def _scan_string(text: str, start: int) -> int:
@@ -117,7 +119,7 @@ def tokenize(text: str) -> list[Tok]:
         if c in " \t\r":
             i += 1
         elif c == "\n":
-            toks.append(Tok("nl", "\n"))
+            toks.append(Tok("nl", "\n", i, i + 1))
             i += 1
         elif c == "#" or text.startswith("//", i):
             while i < len(text) and text[i] != "\n":
@@ -127,7 +129,7 @@ def tokenize(text: str) -> list[Tok]:
             i = len(text) if end < 0 else end + 2
         elif c == '"':
             end = _scan_string(text, i)
-            toks.append(Tok("str", text[i + 1 : end - 1]))
+            toks.append(Tok("str", text[i + 1 : end - 1], i, end))
             i = end
         elif text.startswith("<<", i) and re.match(r"<<-?[A-Za-z_]\w*\n", text[i:]):
             m = re.match(r"<<(-?)([A-Za-z_]\w*)\n", text[i:])
@@ -143,29 +145,29 @@ def tokenize(text: str) -> list[Tok]:
                 indents = [len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip()]
                 cut = min(indents) if indents else 0
                 body = "\n".join(ln[cut:] for ln in lines)
-            toks.append(Tok("heredoc", body))
+            toks.append(Tok("heredoc", body, i, found.end()))
             i = found.end()
         elif c.isdigit():
             m = _NUMBER.match(text, i)
             assert m is not None
-            toks.append(Tok("num", m.group(0)))
+            toks.append(Tok("num", m.group(0), i, m.end()))
             i = m.end()
         elif _IDENT.match(text, i):
             m = _IDENT.match(text, i)
             assert m is not None
-            toks.append(Tok("ident", m.group(0)))
+            toks.append(Tok("ident", m.group(0), i, m.end()))
             i = m.end()
         else:
             for p in _PUNCT:
                 if text.startswith(p, i):
                     if p == ".*" and i + 2 < len(text) and text[i + 2] == "*":
                         continue
-                    toks.append(Tok("op", p))
+                    toks.append(Tok("op", p, i, i + len(p)))
                     i += len(p)
                     break
             else:
                 raise HclError(f"unexpected character {c!r}")
-    toks.append(Tok("end", ""))
+    toks.append(Tok("end", "", len(text), len(text)))
     return toks
 
 
