@@ -134,13 +134,30 @@ def test_k8s2_k8s3_chr4_node_groups(parsed):
     assert system["scaling_config"][0]["min_size"] == 3
     assert system["instance_types"] == ["m5.large"]
     assert system["taint"][0]["key"] == "CriticalAddonsOnly"
-    assert (
-        workload["scaling_config"][0]["min_size"],
-        workload["scaling_config"][0]["max_size"],
-    ) == (3, 20)
+    # K8S-3 / item 7: one workload group per zone; the spec's 3-20 split over the zones
+    assert workload["for_each"] == "${local.workload_scaling}"
+    assert workload["subnet_ids"] == ["${aws_subnet.private[each.key].id}"]
+    assert workload["scaling_config"][0]["max_size"] == "${each.value.max_size}"
+    scaling = locals_of(parsed)["workload_scaling"]
+    assert list(scaling) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert [z["min_size"] for z in scaling.values()] == [1, 1, 1]
+    assert [z["max_size"] for z in scaling.values()] == [7, 7, 6]
+    assert sum(z["desired_size"] for z in scaling.values()) == 3
+    assert system["subnet_ids"] == "${local.private_subnet_ids}"
     for group in groups.values():
         assert group["capacity_type"] == "ON_DEMAND"
-        assert group["subnet_ids"] == "${local.private_subnet_ids}"
+        assert group["labels"]["kubeprod.io/node-group"] in ("system", "workload")
+        assert group["tags"]["k8s.io/cluster-autoscaler/enabled"] == "true"
+
+
+def test_split_evenly():
+    from kubeprod.clouds.aws import split_evenly
+
+    assert split_evenly(20, 3) == [7, 7, 6]
+    assert split_evenly(3, 3) == [1, 1, 1]
+    assert split_evenly(4, 3) == [2, 1, 1]
+    assert split_evenly(0, 3) == [0, 0, 0]
+    assert sum(split_evenly(21, 4)) == 21
 
 
 def test_sec3_launch_templates_imdsv2_and_cmk_volumes(parsed):

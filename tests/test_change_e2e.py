@@ -1,6 +1,7 @@
 """CHG-1..5 end to end on the embedded local cloud, one scenario in order.
 
-A temp git repo holds the example spec. Workload max 20 -> 25 is planned, reviewed
+A temp git repo holds the example spec. Workload max 20 -> 21 (zone c's group 6 -> 7:
+the workload groups are one per zone) is planned, reviewed
 (one in-place change, no risk), refused outside the window and with another plan's
 approval, applied inside the window (notices reach a real HTTP receiver through
 Apprise), logged; then rolled back to the previous revision, with a changed
@@ -104,9 +105,13 @@ def client(world, service: str):
     )
 
 
+ZONE_C_GROUP = "workload-eu-west-1c"  # 20 over three zones is 7, 7, 6; 21 is 7, 7, 7
+ZONE_C = 'aws_eks_node_group.workload["eu-west-1c"]'
+
+
 def workload_max(world) -> int:
     group = client(world, "eks").describe_nodegroup(
-        clusterName="production", nodegroupName="workload"
+        clusterName="production", nodegroupName=ZONE_C_GROUP
     )
     return group["nodegroup"]["scalingConfig"]["maxSize"]
 
@@ -127,13 +132,13 @@ def titles() -> list[str]:
 
 def test_01_baseline_up(world):
     world["run"]("up", world["spec"], "--local", check=True)
-    assert workload_max(world) == 20
+    assert workload_max(world) == 6
 
 
 def test_02_change_reviews_as_one_in_place_change_without_risk(world):
     spec = Path(world["spec"])
-    spec.write_text(spec.read_text().replace("max_size: 20", "max_size: 25", 1))
-    git(world["repo"], "commit", "-q", "-am", "workload max 25")
+    spec.write_text(spec.read_text().replace("max_size: 20", "max_size: 21", 1))
+    git(world["repo"], "commit", "-q", "-am", "workload max 21")
     world["first"] = plan(world)
     world["bundle"] = plan(world)  # planned again: the first plan's approval must not count
     assert world["first"]["plan_sha256"] != world["bundle"]["plan_sha256"]
@@ -142,8 +147,8 @@ def test_02_change_reviews_as_one_in_place_change_without_risk(world):
     assert data["counts"] == {"create": 0, "update": 1, "replace": 0, "delete": 0}
     assert list(data["changes"]) == ["nodes"]
     (item,) = data["changes"]["nodes"]
-    assert item["address"] == "aws_eks_node_group.workload"
-    assert {"attribute": "scaling_config[0].max_size", "before": 20, "after": 25} in item[
+    assert item["address"] == ZONE_C
+    assert {"attribute": "scaling_config[0].max_size", "before": 6, "after": 7} in item[
         "attributes"
     ]
     assert data["risks"] == []
@@ -168,13 +173,13 @@ def test_03_refused_with_another_plans_approval_and_outside_the_window(world):
         outside.stderr
     )
     assert "[CHG-2" not in outside.stderr
-    assert workload_max(world) == 20
+    assert workload_max(world) == 6
 
 
 def test_04_apply_inside_the_window_notifies_logs_and_snapshots(world):
     before = len(Receiver.received)
     world["run"]("apply", world["bundle"]["bundle"], "--at", IN_WINDOW, check=True)
-    assert workload_max(world) == 25
+    assert workload_max(world) == 7
     new = titles()[before:]
     assert any("starting" in t for t in new) and any("succeeded" in t for t in new)
     entry = history(world)[-1]
@@ -196,7 +201,7 @@ def test_05_rollback_plan_and_a_changed_module_file_is_refused(world):
     )
     result = json.loads(proc.stdout)
     (item,) = result["review"]["changes"]["nodes"]
-    assert {"attribute": "scaling_config[0].max_size", "before": 25, "after": 20} in item[
+    assert {"attribute": "scaling_config[0].max_size", "before": 7, "after": 6} in item[
         "attributes"
     ]
     world["rollback"] = result["bundle"]
@@ -211,7 +216,7 @@ def test_05_rollback_plan_and_a_changed_module_file_is_refused(world):
         target.write_bytes(original)
     assert refused.returncode == 4
     assert "eks.tf changed since the plan" in refused.stderr
-    assert workload_max(world) == 25
+    assert workload_max(world) == 7
 
 
 def _terraform_child(pid: int) -> int | None:
@@ -273,7 +278,7 @@ def test_07_the_left_lock_is_reported_cleared_and_the_environment_converges(worl
         assert "stale" in again.stderr, again.stderr
         run("rollback", world["spec"], "--to", "HEAD~1", "--local", "--approve-by", "bob",
             "--at", IN_WINDOW, check=True)  # fmt: skip
-    assert workload_max(world) == 20
+    assert workload_max(world) == 6
     entries = history(world)
     assert entries[-1]["result"] == "success" and entries[-1]["kind"] == "rollback"
     snapshots = [e["snapshot"]["local"] for e in entries]
@@ -291,11 +296,11 @@ def test_09_drift_is_detected_and_notified(world):
     assert clean.returncode == 0, clean.stdout + clean.stderr
     client(world, "eks").update_nodegroup_config(
         clusterName="production",
-        nodegroupName="workload",
-        scalingConfig={"minSize": 3, "maxSize": 22, "desiredSize": 3},
+        nodegroupName=ZONE_C_GROUP,
+        scalingConfig={"minSize": 1, "maxSize": 9, "desiredSize": 1},
     )
     before = len(Receiver.received)
     drifted = world["run"]("drift", world["spec"], "--local")
     assert drifted.returncode == 1, drifted.stderr
-    assert "aws_eks_node_group.workload" in drifted.stdout
+    assert ZONE_C in drifted.stdout
     assert any("drift" in t for t in titles()[before:])

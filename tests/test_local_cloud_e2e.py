@@ -56,7 +56,12 @@ def test_up_summary_names_cluster_endpoint_nat_and_node_groups(cloud):
     assert summary["endpoint_private_access"] is True
     assert summary["public_access_cidrs"] == ["203.0.113.0/24"]
     assert sorted(summary["nat_gateways"]) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    assert set(summary["node_groups"]) == {"system", "workload"}
+    assert set(summary["node_groups"]) == {
+        "system",
+        "workload-eu-west-1a",
+        "workload-eu-west-1b",
+        "workload-eu-west-1c",
+    }
 
 
 def test_chr5_three_nat_gateways_in_three_zones(cloud):
@@ -108,18 +113,25 @@ def test_k8s4_k8s5_sec8_cluster_endpoint_and_encryption(cloud):
     assert logging["enabled"] is True and "audit" in logging["types"]
 
 
-def test_k8s2_k8s3_two_on_demand_node_groups(cloud):
+def test_k8s2_k8s3_system_group_and_a_workload_group_per_zone(cloud):
     eks = cloud["client"]("eks")
+    ec2 = cloud["client"]("ec2")
+    zone_of = {s["SubnetId"]: s["AvailabilityZone"] for s in ec2.describe_subnets()["Subnets"]}
     names = sorted(eks.list_nodegroups(clusterName="production")["nodegroups"])
-    assert names == ["system", "workload"]
-    system = eks.describe_nodegroup(clusterName="production", nodegroupName="system")
-    workload = eks.describe_nodegroup(clusterName="production", nodegroupName="workload")
-    assert system["nodegroup"]["scalingConfig"]["minSize"] == 3
-    assert workload["nodegroup"]["scalingConfig"]["minSize"] == 3
-    assert workload["nodegroup"]["scalingConfig"]["maxSize"] == 20
-    assert {system["nodegroup"]["capacityType"], workload["nodegroup"]["capacityType"]} == {
-        "ON_DEMAND"
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert names == ["system", *(f"workload-{z}" for z in zones)]
+    groups = {
+        n: eks.describe_nodegroup(clusterName="production", nodegroupName=n)["nodegroup"]
+        for n in names
     }
+    assert groups["system"]["scalingConfig"]["minSize"] == 3
+    assert sorted(zone_of[s] for s in groups["system"]["subnets"]) == zones
+    workload = [groups[f"workload-{z}"] for z in zones]
+    assert sum(g["scalingConfig"]["minSize"] for g in workload) == 3
+    assert sum(g["scalingConfig"]["maxSize"] for g in workload) == 20
+    for zone, group in zip(zones, workload, strict=True):
+        assert [zone_of[s] for s in group["subnets"]] == [zone]  # item 7: one zone each
+    assert {g["capacityType"] for g in groups.values()} == {"ON_DEMAND"}
 
 
 def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):

@@ -129,7 +129,7 @@ def two_zones(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 CLUSTER = "aws_eks_cluster.this"
-WORKLOAD = "aws_eks_node_group.workload"
+WORKLOAD = 'aws_eks_node_group.workload["eu-west-1a"]'
 
 
 def vpc_config(**changes):
@@ -146,7 +146,14 @@ MUTATIONS = {
         "aws_kms_key.eks",
     ),
     "CHR-2": (lambda p: set_attr(p, WORKLOAD, "instance_types", ["t3.large"]), WORKLOAD),
-    "CHR-3": (lambda p: set_attr(p, WORKLOAD, "subnet_ids", ["subnet-1", "subnet-2"]), WORKLOAD),
+    "CHR-3": (  # workload groups left in one zone only
+        lambda p: drop(
+            p,
+            'aws_eks_node_group.workload["eu-west-1b"]',
+            'aws_eks_node_group.workload["eu-west-1c"]',
+        ),
+        WORKLOAD,
+    ),
     "CHR-4": (lambda p: set_attr(p, WORKLOAD, "capacity_type", "SPOT"), WORKLOAD),
     "CHR-5": (
         lambda p: drop(
@@ -202,7 +209,7 @@ MUTATIONS = {
         "aws_eks_node_group.system",
     ),
     "K8S-3": (
-        lambda p: edit(p, WORKLOAD, "scaling_config", lambda b: [{**b[0], "min_size": 2}]),
+        lambda p: edit(p, WORKLOAD, "scaling_config", lambda b: [{**b[0], "min_size": 0}]),
         WORKLOAD,
     ),
     "K8S-4": (
@@ -375,7 +382,8 @@ def test_mutated_configuration_planned_for_real(aws_plan):
         plan = tf.show_json("mutated.tfplan")
         report = check_plan_json(plan, config_dir=aws_plan["workdir"])
         failed = {f.address for f in report.findings if f.rule_id == "CHR-4" and f.status == "fail"}
-        assert failed == {"aws_eks_node_group.system", WORKLOAD}
+        zonal = {f'aws_eks_node_group.workload["eu-west-1{z}"]' for z in "abc"}
+        assert failed == {"aws_eks_node_group.system", *zonal}
         fails = [f for f in report.findings if f.status == "fail"]
         assert fails[0].file.endswith("nodes.tf")
         with pytest.raises(PolicyViolation) as info:

@@ -29,6 +29,13 @@ from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 5.100"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
+NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+# ami_type -> its part of the SSM parameter path AWS publishes the release under
+# (terraform-aws-eks modules/eks-managed-node-group, ssm_ami_type_to_ssm_param)
+AMI_SSM_PATH = {
+    "AL2023_x86_64_STANDARD": "amazon-linux-2023/x86_64/standard",
+    "AL2023_ARM_64_STANDARD": "amazon-linux-2023/arm64/standard",
+}
 
 
 class AwsRenderer:
@@ -326,7 +333,59 @@ class AwsRenderer:
                     target_key_id=E(f"aws_kms_key.{key}.key_id"),
                 ),
             ]
+        return blocks + self._autoscaling_role(env) + self._volume_encryption(env)
+
+    @staticmethod
+    def _autoscaling_role(env: Environment) -> list[Block | Comment]:
+        """Item 1 of the production review: a key policy may only name principals that exist."""
+        mode = env.clouds.aws.autoscaling_service_linked_role if env.clouds.aws else "create"
+        blocks: list[Block | Comment] = [
+            Comment(
+                "SEC-3: Auto Scaling launches the nodes, so its service-linked role must use\n"
+                "the EBS key, and KMS refuses a key policy naming a role that does not exist\n"
+                "(a fresh account has none). The module manages the role and the key policy\n"
+                "refers to it, so the role always comes first. Spec switch:\n"
+                f"clouds.aws.autoscaling_service_linked_role = {mode} (docs/aws.md)."
+            ),
+            R(
+                "aws_iam_service_linked_role",
+                "autoscaling",
+                aws_service_name="autoscaling.amazonaws.com",
+                description="EC2 Auto Scaling (EKS managed node groups)",
+                lifecycle=lifecycle(prevent_destroy=True),
+            ),
+        ]
+        if mode == "import":
+            blocks.append(
+                B(
+                    "import",
+                    to=E("aws_iam_service_linked_role.autoscaling"),
+                    id=interp(
+                        f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
+                        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+                    ),
+                )
+            )
         return blocks
+
+    @staticmethod
+    def _volume_encryption(env: Environment) -> list[Block | Comment]:
+        """SEC-3 "all data": every new EBS volume in the region (persistent volumes too)."""
+        if not env.encryption.volumes:
+            return []
+        return [
+            Comment(
+                "SEC-3: every new EBS volume of the account in this region is encrypted with\n"
+                "the CMK, persistent volumes included, whatever a StorageClass says."
+            ),
+            R("aws_ebs_encryption_by_default", "this", enabled=True),
+            R(
+                "aws_ebs_default_kms_key",
+                "this",
+                key_arn=E("aws_kms_key.ebs.arn"),
+                depends_on=E("[aws_ebs_encryption_by_default.this]"),
+            ),
+        ]
 
     def _key_policy(self, kind: str, env: Environment) -> Call:
         region = env.clouds.aws.region if env.clouds.aws else ""
@@ -364,12 +423,7 @@ class AwsRenderer:
                         "kms:DescribeKey",
                         "kms:CreateGrant",
                     ],
-                    {
-                        "AWS": interp(
-                            f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:role/aws-service-role/"
-                            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-                        )
-                    },
+                    {"AWS": E("aws_iam_service_linked_role.autoscaling.arn")},
                 )
             )
         elif kind == "sns":
@@ -441,19 +495,68 @@ class AwsRenderer:
         blocks += self._role(
             "node",
             "ec2.amazonaws.com",
-            [
-                "AmazonEKSWorkerNodePolicy",
-                "AmazonEC2ContainerRegistryReadOnly",
-                "AmazonEKS_CNI_Policy",
-            ],
+            ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"],
             "EKS managed node groups",
         )
+        blocks += [
+            Comment(
+                "The VPC CNI's ENI and IP permissions belong to aws-node alone, not to every\n"
+                "process on a node (EKS user guide: attach AmazonEKS_CNI_Policy to a separate\n"
+                "role for the aws-node service account; here through EKS Pod Identity)."
+            ),
+            *self._role(
+                "vpc_cni",
+                "pods.eks.amazonaws.com",
+                ["AmazonEKS_CNI_Policy"],
+                "VPC CNI aws-node (EKS Pod Identity)",
+            ),
+        ]
         blocks += self._role(
             "ebs_csi",
             "pods.eks.amazonaws.com",
             ["service-role/AmazonEBSCSIDriverPolicy"],
             "EBS CSI driver (EKS Pod Identity)",
         )
+        blocks += [
+            Comment(
+                "SEC-3: the EBS CSI driver creates encrypted volumes with the CMK, so its role\n"
+                "may use the key and create grants for EC2 only (EKS user guide, Amazon EBS CSI\n"
+                "driver IAM role, custom KMS key)."
+            ),
+            R(
+                "aws_iam_role_policy",
+                "ebs_csi_kms",
+                name="ebs-volumes-cmk",
+                role=E("aws_iam_role.ebs_csi.id"),
+                policy=Call(
+                    "jsonencode",
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "GrantsForEc2Only",
+                                "Effect": "Allow",
+                                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                                "Resource": [E("aws_kms_key.ebs.arn")],
+                                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                            },
+                            {
+                                "Sid": "UseTheVolumeKey",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "kms:Encrypt",
+                                    "kms:Decrypt",
+                                    "kms:ReEncrypt*",
+                                    "kms:GenerateDataKey*",
+                                    "kms:DescribeKey",
+                                ],
+                                "Resource": [E("aws_kms_key.ebs.arn")],
+                            },
+                        ],
+                    },
+                ),
+            ),
+        ]
         blocks += self._role(
             "cloudwatch_agent",
             "pods.eks.amazonaws.com",
@@ -538,6 +641,7 @@ class AwsRenderer:
                 ip_family="ipv4",
             ),
             B("upgrade_policy", support_type=env.kubernetes.support_type),
+            B("zonal_shift_config", enabled=True),
             lifecycle(prevent_destroy=True),
         )
         cluster.set(
@@ -562,7 +666,8 @@ class AwsRenderer:
                 "K8S-4 / K8S-5 / SEC-1 / SEC-2: private endpoint on; the public endpoint\n"
                 "answers only the allow-list. SEC-8: secrets envelope-encrypted with a CMK.\n"
                 "K8S-1: version pinned to N-1 in standard support. Access entries only\n"
-                "(authentication mode API): no aws-auth ConfigMap."
+                "(authentication mode API): no aws-auth ConfigMap. CHR-3: zonal shift on, so\n"
+                "traffic can be moved away from an impaired zone (ARC zonal shift)."
             ),
             cluster,
             B(
@@ -608,94 +713,156 @@ class AwsRenderer:
                 "(pods cannot reach node credentials) and CMK-encrypted gp3 volumes.",
             ),
         ]
+        zones = env.clouds.aws.zones if env.clouds.aws else []
+        work = env.node_groups.workload
+        per_zone = {
+            zone: {"min_size": low, "max_size": high, "desired_size": want}
+            for zone, low, high, want in zip(
+                zones,
+                split_evenly(work.min_size, len(zones)),
+                split_evenly(work.max_size, len(zones)),
+                split_evenly(work.desired, len(zones)),
+                strict=True,
+            )
+        }
+        blocks.append(
+            Comment(
+                "K8S-3 / CHR-6: one workload group per zone, so Cluster Autoscaler adds a node\n"
+                "in the zone a pending pod's EBS volume lives in (EKS user guide, managed node\n"
+                "groups; cluster-autoscaler AWS README); --balance-similar-node-groups keeps\n"
+                "the zones even. The spec's 3-20 is split over the zones."
+            )
+        )
+        blocks.append(B("locals", workload_scaling=per_zone))
+        blocks += [
+            Comment(
+                "SEC-4: node groups follow the EKS-optimised AMI release AWS publishes for the\n"
+                "cluster version. A new release shows in the next plan as an in-place node\n"
+                "group update (a rolling replacement, max_unavailable = 1), reviewed, approved\n"
+                "and applied inside a maintenance window like any other change."
+            ),
+            D(
+                "aws_ssm_parameter",
+                "node_ami_release",
+                name=interp(
+                    "/aws/service/eks/optimized-ami/${local.kubernetes_version}/"
+                    f"{AMI_SSM_PATH[NODE_AMI_TYPE]}/recommended/release_version"
+                ),
+            ),
+        ]
         for group_name in ("system", "workload"):
             group = getattr(env.node_groups, group_name)
-            blocks.append(
-                R(
-                    "aws_launch_template",
-                    group_name,
-                    name_prefix=interp(f"${{local.name}}-{group_name}-"),
-                    update_default_version=True,
-                    ebs_optimized=True,
-                    metadata_options=B(
-                        "metadata_options",
-                        http_endpoint="enabled",
-                        http_tokens="required",
-                        http_put_response_hop_limit=1,
-                        instance_metadata_tags="disabled",
-                    ),
-                    block_device_mappings=B(
-                        "block_device_mappings",
-                        device_name="/dev/xvda",
-                        ebs=B(
-                            "ebs",
-                            volume_size=group.disk_size_gb,
-                            volume_type="gp3",
-                            encrypted=env.encryption.volumes,
-                            kms_key_id=E("aws_kms_key.ebs.arn"),
-                            delete_on_termination=True,
-                        ),
-                    ),
-                    monitoring=B("monitoring", enabled=True),
-                    tag_specifications=B(
-                        "tag_specifications",
-                        resource_type="instance",
-                        tags={"Name": interp(f"${{local.name}}-{group_name}")},
-                    ),
-                )
-            )
-            node_group = R(
-                "aws_eks_node_group",
-                group_name,
-                cluster_name=E("aws_eks_cluster.this.name"),
-                node_group_name=group_name,
-                node_role_arn=E("aws_iam_role.node.arn"),
-                subnet_ids=E("local.private_subnet_ids"),
-                version=E("aws_eks_cluster.this.version"),
-                ami_type="AL2023_x86_64_STANDARD",
-                capacity_type="ON_DEMAND",
-                instance_types=[group.instance_types.aws],
-                labels={"kubeprod.io/node-group": group_name, **group.labels},
-            )
-            node_group.add(
-                tag(
-                    Req.K8S_2 if group_name == "system" else Req.K8S_3,
-                    Req.CHR_3,
-                    note="sized from the spec, nodes spread over the zones' private subnets.",
-                ),
-                B(
-                    "scaling_config",
-                    min_size=group.min_size,
-                    max_size=group.max_size,
-                    desired_size=group.desired,
-                ),
-                tag(Req.SEC_4, note="rolling node updates, one node at a time."),
-                B("update_config", max_unavailable=1),
-                B(
-                    "launch_template",
-                    id=E(f"aws_launch_template.{group_name}.id"),
-                    version=E(f"aws_launch_template.{group_name}.latest_version"),
-                ),
-            )
-            if group_name == "system":
-                node_group.add(
-                    B("taint", key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")
-                )
-            node_group.set(
-                tags={
-                    "k8s.io/cluster-autoscaler/enabled": "true",
-                    f"k8s.io/cluster-autoscaler/{env.name}": "owned",
-                }
-            )
-            node_group.add(lifecycle(ignore=["scaling_config[0].desired_size"]))
-            node_group.set(depends_on=E("[aws_iam_role_policy_attachment.node]"))
-            blocks.append(node_group)
+            blocks.append(self._launch_template(env, group_name, group.disk_size_gb))
+            blocks.append(self._node_group(env, group_name))
         return blocks
 
     def autoscaler(self, env: Environment) -> list[Block | Comment]:
         from kubeprod.clouds.aws_autoscaler import autoscaler_tf
 
         return autoscaler_tf(self, env)
+
+    def _launch_template(self, env: Environment, group_name: str, disk_size_gb: int) -> Block:
+        return R(
+            "aws_launch_template",
+            group_name,
+            name_prefix=interp(f"${{local.name}}-{group_name}-"),
+            update_default_version=True,
+            ebs_optimized=True,
+            metadata_options=B(
+                "metadata_options",
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=B(
+                "block_device_mappings",
+                device_name="/dev/xvda",
+                ebs=B(
+                    "ebs",
+                    volume_size=disk_size_gb,
+                    volume_type="gp3",
+                    encrypted=env.encryption.volumes,
+                    kms_key_id=E("aws_kms_key.ebs.arn"),
+                    delete_on_termination=True,
+                ),
+            ),
+            monitoring=B("monitoring", enabled=True),
+            tag_specifications=B(
+                "tag_specifications",
+                resource_type="instance",
+                tags={"Name": interp(f"${{local.name}}-{group_name}")},
+            ),
+        )
+
+    def _node_group(self, env: Environment, group_name: str) -> Block:
+        """The system group spans the zones; the workload group is one group per zone."""
+        group = getattr(env.node_groups, group_name)
+        zonal = group_name == "workload"
+        node_group = R("aws_eks_node_group", group_name)
+        if zonal:
+            node_group.set(for_each=E("local.workload_scaling"))
+        node_group.set(
+            cluster_name=E("aws_eks_cluster.this.name"),
+            node_group_name=interp("workload-${each.key}") if zonal else group_name,
+            node_role_arn=E("aws_iam_role.node.arn"),
+            subnet_ids=E(
+                "[aws_subnet.private[each.key].id]" if zonal else "local.private_subnet_ids"
+            ),
+            version=E("aws_eks_cluster.this.version"),
+            release_version=E("nonsensitive(data.aws_ssm_parameter.node_ami_release.value)"),
+            ami_type=NODE_AMI_TYPE,
+            capacity_type="ON_DEMAND",
+            instance_types=[group.instance_types.aws],
+            labels={"kubeprod.io/node-group": group_name, **group.labels},
+        )
+        scaling = (
+            B(
+                "scaling_config",
+                min_size=E("each.value.min_size"),
+                max_size=E("each.value.max_size"),
+                desired_size=E("each.value.desired_size"),
+            )
+            if zonal
+            else B(
+                "scaling_config",
+                min_size=group.min_size,
+                max_size=group.max_size,
+                desired_size=group.desired,
+            )
+        )
+        node_group.add(
+            tag(
+                Req.K8S_2 if group_name == "system" else Req.K8S_3,
+                Req.CHR_3,
+                note="sized from the spec; the system group spans the zones' private subnets, "
+                "the workload groups take one zone each.",
+            ),
+            scaling,
+            tag(Req.SEC_4, note="rolling node updates, one node at a time."),
+            B("update_config", max_unavailable=1),
+            B(
+                "launch_template",
+                id=E(f"aws_launch_template.{group_name}.id"),
+                version=E(f"aws_launch_template.{group_name}.latest_version"),
+            ),
+        )
+        if group_name == "system":
+            node_group.add(B("taint", key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE"))
+        node_group.set(
+            tags={
+                "k8s.io/cluster-autoscaler/enabled": "true",
+                f"k8s.io/cluster-autoscaler/{env.name}": "owned",
+            }
+        )
+        node_group.add(lifecycle(ignore=["scaling_config[0].desired_size"]))
+        node_group.set(
+            depends_on=E(
+                "[\n    aws_iam_role_policy_attachment.node,\n"
+                "    aws_eks_pod_identity_association.vpc_cni,\n  ]"
+            )
+        )
+        return node_group
 
     # -- add-ons ------------------------------------------------------------------------
 
@@ -743,6 +910,28 @@ class AwsRenderer:
                 "manifests/). Networking add-ons come up before the nodes; the rest after."
             ),
             B("locals", addons_before_nodes=before, addons_after_nodes=after),
+            R(
+                "aws_eks_pod_identity_association",
+                "vpc_cni",
+                cluster_name=E("aws_eks_cluster.this.name"),
+                namespace="kube-system",
+                service_account="aws-node",
+                role_arn=E("aws_iam_role.vpc_cni.arn"),
+            ),
+            Comment(
+                "SEC-4: add-on versions are pinned to the default version EKS names for the\n"
+                "cluster's Kubernetes version (terraform-aws-eks main.tf, aws_eks_addon_version):\n"
+                "they move when the version moves, or when EKS changes the default, and\n"
+                "either shows in a reviewed plan."
+            ),
+            D(
+                "aws_eks_addon_version",
+                "this",
+                for_each=E("merge(local.addons_before_nodes, local.addons_after_nodes)"),
+                addon_name=E("each.key"),
+                kubernetes_version=E("aws_eks_cluster.this.version"),
+                most_recent=False,
+            ),
             self._addon("before_nodes", "local.addons_before_nodes", None),
             self._addon(
                 "after_nodes",
@@ -759,6 +948,7 @@ class AwsRenderer:
             for_each=E(source),
             cluster_name=E("aws_eks_cluster.this.name"),
             addon_name=E("each.key"),
+            addon_version=E("data.aws_eks_addon_version.this[each.key].version"),
             configuration_values=E('lookup(each.value, "configuration_values", null)'),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
@@ -803,6 +993,8 @@ class AwsRenderer:
                     endpoint=E("each.value"),
                 )
             )
+        # treat_missing_data "missing": no alarm before Container Insights reports (a
+        # new cluster); the failed-nodes alarm also notifies when its data stops.
         alarms = {
             "failed_nodes": (
                 "cluster_failed_node_count",
@@ -838,11 +1030,30 @@ class AwsRenderer:
                     evaluation_periods=3,
                     comparison_operator=op,
                     threshold=threshold,
-                    treat_missing_data="breaching" if name == "failed_nodes" else "missing",
+                    treat_missing_data="missing",
                     alarm_actions=E("[aws_sns_topic.alerts.arn]"),
                     ok_actions=E("[aws_sns_topic.alerts.arn]"),
+                    insufficient_data_actions=(
+                        E("[aws_sns_topic.alerts.arn]") if name == "failed_nodes" else None
+                    ),
                 )
             )
+        if env.monitoring.container_insights:
+            blocks += [
+                Comment(
+                    "CHR-7 / SEC-3: the log groups Container Insights writes to, made here\n"
+                    "first so they carry the logs CMK and the spec's retention (the agent\n"
+                    "would otherwise create them unencrypted, kept forever)."
+                ),
+                R(
+                    "aws_cloudwatch_log_group",
+                    "container_insights",
+                    for_each=E('toset(["application", "dataplane", "host", "performance"])'),
+                    name=interp("/aws/containerinsights/${local.cluster_name}/${each.value}"),
+                    retention_in_days=env.logging.retention_days,
+                    kms_key_id=E("aws_kms_key.logs.arn"),
+                ),
+            ]
         return blocks
 
     # -- backup -------------------------------------------------------------------------
@@ -888,8 +1099,8 @@ class AwsRenderer:
                 "NAT gateway per zone",
             ),
             "node_groups": (
-                "{ for g in [aws_eks_node_group.system, aws_eks_node_group.workload] : "
-                "g.node_group_name => g.scaling_config[0] }",
+                "{ for g in concat([aws_eks_node_group.system], "
+                "values(aws_eks_node_group.workload)) : g.node_group_name => g.scaling_config[0] }",
                 "Node groups and their sizes",
             ),
             "secrets_kms_key_arn": ("aws_kms_key.eks.arn", "SEC-8 key"),
@@ -909,6 +1120,14 @@ class AwsRenderer:
             )
         )
         return blocks
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """`total` nodes over `parts` zones, the remainder on the first zones: 20 / 3 -> 7, 7, 6."""
+    if parts <= 0:
+        return []
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 def _hcl_list(items: list[str]) -> str:

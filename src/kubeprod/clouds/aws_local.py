@@ -8,6 +8,7 @@ in the README, so nobody mistakes the local target for production.
 
 from __future__ import annotations
 
+from kubeprod.local.moto_server import LOCAL_AMI_DATE
 from kubeprod.terraform.hcl import Block, Comment, Expr
 
 OVERRIDE_FILE = "kubeprod_local_override.tf"
@@ -22,6 +23,7 @@ SERVICES = (
     "logs",
     "s3",
     "sns",
+    "ssm",
     "sts",
 )
 
@@ -33,6 +35,12 @@ SKIPPED: dict[str, str] = {
     "aws_eks_access_policy_association.admin": "moto has no EKS access-entry API",
     "aws_backup_selection.cluster": "moto has no AWS Backup selection API",
     "aws_eks_pod_identity_association.cluster_autoscaler": "moto has no EKS Pod Identity API",
+    "aws_eks_pod_identity_association.vpc_cni": "moto has no EKS Pod Identity API",
+}
+# data source address -> why it is not read on the local cloud (emptied like SKIPPED)
+SKIPPED_DATA: dict[str, str] = {
+    "data.aws_eks_addon_version.this": "moto has no EKS DescribeAddonVersions (the add-ons "
+    "it pins are not created locally either)",
 }
 # the same, for the state-backend module
 SKIPPED_BOOTSTRAP: dict[str, str] = {
@@ -46,6 +54,7 @@ IGNORED: dict[str, list[str]] = {
         "upgrade_policy",
         "bootstrap_self_managed_addons",
         "kubernetes_network_config",
+        "zonal_shift_config",
     ],
     "aws_eks_node_group.system": ["remote_access", "update_config"],
     "aws_eks_node_group.workload": ["remote_access", "update_config"],
@@ -57,6 +66,10 @@ IGNORED: dict[str, list[str]] = {
 
 LOCAL_DIFFERENCES = [
     *(f"{addr} is not created: {why}" for addr, why in {**SKIPPED, **SKIPPED_BOOTSTRAP}.items()),
+    *(f"{addr} is not read: {why}" for addr, why in SKIPPED_DATA.items()),
+    "EBS default KMS key (GetEbsDefaultKmsKeyId) and the EKS AMI release SSM parameters are "
+    "served by kubeprod's additions to moto (kubeprod/local/moto_server.py); the AMI "
+    "release it answers is invented (<minor>.0-" + LOCAL_AMI_DATE + ")",
     *(
         f"{addr} ignores changes to {', '.join(attrs)}: moto does not store them"
         for addr, attrs in IGNORED.items()
@@ -102,6 +115,10 @@ def override_file(
         type_, name = address.split(".")
         blocks.append(Comment(why))
         blocks.append(Block.of("resource", type_, name, for_each=Expr("{}")))
+    for address, why in SKIPPED_DATA.items() if main_module else ():
+        _, type_, name = address.split(".")
+        blocks.append(Comment(why))
+        blocks.append(Block.of("data", type_, name, for_each=Expr("{}")))
     ignored = dict(IGNORED) if main_module else {}
     if recovery_region and main_module:
         ignored["aws_backup_vault.recovery"] = ["tags_all"]  # DR-4 copy vault, as above

@@ -1,18 +1,31 @@
-"""moto's server, plus the one EKS call it lacks that terraform needs for changes.
+"""moto's server, plus the few calls it lacks that the production module needs.
 
-After UpdateNodegroupConfig the AWS provider polls DescribeUpdate until the update
-is Successful; moto returns the update (already Successful) but does not serve
-DescribeUpdate, so every in-place node group change failed on the local cloud.
-This module records the updates moto hands out and serves them back, then runs
-`moto.server` unchanged. Started by `kubeprod.local.server.start`.
+- EKS DescribeUpdate: after UpdateNodegroupConfig the AWS provider polls it until the
+  update is Successful; moto returns the update (already Successful) but does not serve
+  DescribeUpdate, so every in-place node group change failed. The updates moto hands out
+  are recorded and served back.
+- EC2 GetEbsDefaultKmsKeyId / ResetEbsDefaultKmsKeyId: moto stores the default EBS key
+  (ModifyEbsDefaultKmsKeyId) but cannot read it back, which `aws_ebs_default_kms_key` does.
+- SSM public parameters `/aws/service/eks/optimized-ami/<minor>/amazon-linux-2023/...
+  /recommended/release_version`: AWS publishes the EKS AMI release per Kubernetes minor;
+  moto has none. The local cloud answers with an invented release `<minor>.0-<LOCAL_AMI_DATE>`
+  so the node groups' release tracking applies unchanged.
+
+Then `moto.server` runs unchanged. Started by `kubeprod.local.server.start`.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
 _UPDATES: dict[str, dict[str, Any]] = {}
+LOCAL_AMI_DATE = "20261101"
+EKS_AMI_RELEASE = re.compile(
+    r"^/aws/service/eks/optimized-ami/(?P<minor>1\.\d+)/amazon-linux-2023/"
+    r"(x86_64|arm64)/(standard|nvidia|neuron)/recommended/release_version$"
+)
 
 
 def patch() -> None:
@@ -52,8 +65,64 @@ def patch() -> None:
     EKSBackend._kubeprod_patched = True  # type: ignore[attr-defined]
 
 
+def patch_ebs_default_key() -> None:
+    """Teach moto's EC2 GetEbsDefaultKmsKeyId and ResetEbsDefaultKmsKeyId (idempotent)."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+
+    if hasattr(ElasticBlockStore, "get_ebs_default_kms_key_id"):
+        return
+
+    def get_ebs_default_kms_key_id(self: Any) -> Any:
+        backend = self.ec2_backend
+        key = getattr(backend, "default_kms_key_id", None)
+        return ActionResult({"KmsKeyId": key or backend._create_default_encryption_key()})
+
+    def reset_ebs_default_kms_key_id(self: Any) -> Any:
+        return ActionResult({"KmsKeyId": self.ec2_backend._create_default_encryption_key()})
+
+    ElasticBlockStore.get_ebs_default_kms_key_id = get_ebs_default_kms_key_id  # type: ignore[attr-defined]
+    ElasticBlockStore.reset_ebs_default_kms_key_id = reset_ebs_default_kms_key_id  # type: ignore[attr-defined]
+
+
+def patch_eks_ami_parameters() -> None:
+    """Serve the EKS AMI release parameters AWS publishes (idempotent)."""
+    from datetime import UTC, datetime
+
+    from moto.ssm.models import Parameter, ParameterDict
+
+    if getattr(ParameterDict, "_kubeprod_patched", False):
+        return
+    original = ParameterDict._check_loading_status
+
+    def check_loading_status(self: Any, key: str) -> None:
+        original(self, key)
+        match = EKS_AMI_RELEASE.match(str(key or ""))
+        name = self.normalize_name(key) if match else ""
+        if match and not dict.__contains__(self, name):
+            self.setdefault(name, []).append(
+                Parameter(
+                    account_id=self.account_id,
+                    name=key,
+                    value=f"{match['minor']}.0-{LOCAL_AMI_DATE}",
+                    parameter_type="String",
+                    description=None,
+                    allowed_pattern=None,
+                    keyid=None,
+                    last_modified_date=datetime.now(UTC),
+                    version=1,
+                    data_type="text",
+                )
+            )
+
+    ParameterDict._check_loading_status = check_loading_status  # type: ignore[method-assign]
+    ParameterDict._kubeprod_patched = True  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> None:
     patch()
+    patch_ebs_default_key()
+    patch_eks_ami_parameters()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

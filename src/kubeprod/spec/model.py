@@ -96,6 +96,12 @@ class AwsCloud(Strict):
     account_id: str | None = Field(
         default=None, description="Expected account ID; terraform refuses another account"
     )
+    autoscaling_service_linked_role: Literal["create", "import"] = Field(
+        default="create",
+        description="SEC-3: the EBS key policy names AWSServiceRoleForAutoScaling, so the module "
+        "manages it: create (a fresh account has none) or import (the account has used EC2 Auto "
+        "Scaling; creating it again would fail)",
+    )
 
 
 class AzureCloud(Strict):

@@ -11,6 +11,7 @@ from kubeprod.policy.rules.base import Ctx, Finding, Options, Rule, blocks, rule
 from kubeprod.policy.rules.lookup import (
     AUTO_MODE,
     SELF_MANAGED,
+    NodeShape,
     aws_node_shapes,
     azure_pools,
     gcp_pools,
@@ -157,8 +158,8 @@ class MultiAz(Rule):
     brief = "HA: Multi-AZ deployment required"
     severity = "critical"
     judged: ClassVar[dict[str, str]] = {
-        "aws": "every aws_eks_node_group has subnet_ids in >= 3 zones (count of subnets when "
-        "their IDs are known only after apply)",
+        "aws": "the system groups together, and the workload groups together, have subnet_ids "
+        "in >= 3 zones (a group per zone counts; subnet count when zones are not resolvable)",
         "azure": "the system pools and the user pools each cover >= 3 zones",
         "gcp": "every google_container_node_pool runs in >= 3 node_locations",
     }
@@ -174,34 +175,46 @@ class MultiAz(Rule):
                 "add node groups spread over the zones",
             )
             return
+        # System and workload nodes each spread over the zones, as one group or as a group
+        # per zone (docs/aws.md, item 7): judge each set of a cluster together.
+        sets: dict[tuple[str, bool], list[NodeShape]] = {}
         for shape in shapes:
+            sets.setdefault((shape.cluster, shape.system), []).append(shape)
+        for (_, system), members in sets.items():
+            self._aws_set(ctx, "system" if system else "workload", members)
+
+    def _aws_set(self, ctx: Ctx, role: str, members: list[NodeShape]) -> None:
+        zones: set[str] = set()
+        at_most = 0  # distinct subnets where zones cannot be followed: an upper bound
+        unknown = False
+        for shape in members:
             ids = shape.subnets()
-            zones = subnet_zones(ctx.model, ids)
-            attr = shape.subnets_attr
-            few = isinstance(ids, list) and known(ids) and len(set(ids)) < ctx.opt.min_zones
-            if zones is UNKNOWN and few:
-                ctx.fail(
-                    shape.res,
-                    f"{shape.shape}: {len(set(ids))} subnet(s) span at most that many zones",
-                    attr,
-                    f"one private subnet in each of {ctx.opt.min_zones} zones",
-                )
-            elif zones is UNKNOWN:
-                ctx.unknown(
-                    shape.res,
-                    f"{shape.shape}: the zones of {attr} are known only after apply (pass the "
-                    "plan with its directory so the subnets can be followed)",
-                    attr,
-                )
-            elif len(zones) >= ctx.opt.min_zones:
-                ctx.ok(shape.res, f"{shape.shape}: {attr} span zones {zones}", attr)
+            found = subnet_zones(ctx.model, ids)
+            if found is not UNKNOWN:
+                zones |= set(found)
+            elif isinstance(ids, list) and known(ids):
+                at_most += len(set(ids))
             else:
-                ctx.fail(
-                    shape.res,
-                    f"{shape.shape}: {attr} span {len(zones)} zone(s) {zones}",
-                    attr,
-                    f"one private subnet in each of {ctx.opt.min_zones} zones",
-                )
+                unknown = True
+        first, last, attr = members[0].res, members[-1].res, members[0].subnets_attr
+        kind = members[0].shape
+        if len(zones) >= ctx.opt.min_zones:
+            ctx.ok(first, f"{kind}: the {role} nodes' {attr} span zones {sorted(zones)}", attr)
+        elif unknown or (at_most and len(zones) + at_most >= ctx.opt.min_zones):
+            ctx.unknown(
+                first,
+                f"{kind}: the zones of the {role} nodes' {attr} are known only after apply (pass "
+                "the plan with its directory so the subnets can be followed)",
+                attr,
+            )
+        else:
+            ctx.fail(
+                last,
+                f"{kind}: the {role} nodes' {attr} span {len(zones) + at_most} zone(s) at most "
+                f"{sorted(zones)}",
+                attr,
+                f"private subnets in {ctx.opt.min_zones} zones over the {role} node group(s)",
+            )
 
     def azure(self, ctx: Ctx) -> None:
         for mode in ("System", "User"):

@@ -8,7 +8,7 @@ from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS
 from kubeprod.policy.plan_model import UNKNOWN, Resource
-from kubeprod.policy.rules import aks, gke
+from kubeprod.policy.rules import aks, eks, gke
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.lookup import (
     AUTO_MODE,
@@ -183,7 +183,9 @@ class WorkloadNodes(Rule):
     brief = "Workload: 3-20 nodes, autoscaling, on-demand instances only"
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
-        "aws": "workload aws_eks_node_group: min_size sum >= 3, max_size sum >= 20",
+        "aws": "workload aws_eks_node_group: min_size sum >= 3, max_size sum >= 20; each "
+        "autoscaled group in one zone, --balance-similar-node-groups with several (EKS user "
+        "guide, managed node groups)",
         "azure": "User pools: auto_scaling_enabled, min_count sum >= 3, max_count sum >= 20",
         "gcp": "workload google_container_node_pool: autoscaling minimum >= 3, maximum >= 20",
     }
@@ -245,6 +247,7 @@ class WorkloadNodes(Rule):
                 (workload[0].min_attr, workload[0].max_attr),
                 where,
             )
+        eks.workload_groups_per_zone(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         pools = [(r, p) for r, p, m, a in azure_pools(ctx.model) if m == "User"]
@@ -432,7 +435,8 @@ class NodeDiskEncryption(Rule):
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
         "aws": "every aws_launch_template EBS mapping encrypted = true; a launch template "
-        "without block_device_mappings is unknown (the AMI default decides)",
+        "without block_device_mappings is unknown (the AMI default decides); with a CMK, the "
+        "AutoScaling service-linked role its key policy names is managed here",
         "azure": "host_encryption_enabled on every pool and disk_encryption_set_id on the cluster",
         "gcp": "every node pool's node_config boot_disk_kms_key is set (CMEK)",
     }
@@ -464,6 +468,7 @@ class NodeDiskEncryption(Rule):
                     lambda v: v in (True, "true"),
                     '"true" with kms_key_id',
                 )
+        eks.autoscaling_role_managed(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         for res, _pool, _, prefix in azure_pools(ctx.model):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE_GUID
 from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
-from kubeprod.policy.rules import aks, gke
+from kubeprod.policy.rules import aks, eks, gke
 from kubeprod.policy.rules.base import Ctx, Finding, Options, Rule, blocks, cidrs, rule, show
 from kubeprod.policy.rules.kubernetes import OPEN, aks_log_categories, endpoint_ranges
 from kubeprod.policy.rules.lookup import AUTO_MODE, SELF_MANAGED, aws_node_shapes, azure_pools
@@ -168,7 +168,9 @@ class EncryptionAtRest(Rule):
     judged: ClassVar[dict[str, str]] = {
         "aws": "aws_cloudwatch_log_group kms_key_id, aws_sns_topic kms_master_key_id, "
         "aws_backup_vault kms_key_arn, aws_ebs_volume encrypted, every aws_s3_bucket with a "
-        "server-side encryption configuration",
+        "server-side encryption configuration; with an EKS cluster, EBS encryption by default "
+        "with a CMK (aws_ebs_default_kms_key) and, with the EBS CSI add-on, an IAM policy "
+        "letting it use the key",
         "azure": "azurerm_disk_encryption_set with a Key Vault key; storage accounts "
         "infrastructure_encryption_enabled; no ephemeral OS disks with automatic disk-key "
         "rotation; host encryption with the EncryptionAtHost feature registered as code",
@@ -198,6 +200,8 @@ class EncryptionAtRest(Rule):
                     "aws_s3_bucket_server_side_encryption_configuration",
                     "add one with sse_algorithm aws:kms",
                 )
+        eks.ebs_default_encryption(ctx)
+        eks.ebs_csi_key_access(ctx)
         if not ctx.findings:
             ctx.ok(None, "no other data stores in this configuration")
 
@@ -236,8 +240,9 @@ class SecurityPatching(Rule):
     brief = "Regular security patching"
     severity = "medium"
     judged: ClassVar[dict[str, str]] = {
-        "aws": "aws_eks_node_group with update_config (rolling patch) and an EKS-optimised "
-        'ami_type (not "CUSTOM": custom AMIs are not patched by EKS)',
+        "aws": "aws_eks_node_group with update_config (rolling patch), an EKS-optimised "
+        'ami_type (not "CUSTOM": custom AMIs are not patched by EKS) and release_version '
+        "written (tracking the AMI release); every aws_eks_addon with addon_version written",
         "azure": 'node_os_upgrade_channel "NodeImage" or "SecurityPatch"; an '
         "automatic_upgrade_channel other than none",
         "gcp": "node pools management auto_upgrade = true; a release channel; no withdrawn "
@@ -292,6 +297,8 @@ class SecurityPatching(Rule):
                     "update_config",
                     "update_config { max_unavailable = 1 }",
                 )
+        eks.node_ami_release_tracked(ctx)
+        eks.addon_versions_pinned(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
@@ -324,6 +331,7 @@ class NetworkPolicies(Rule):
     severity = "high"
     judged: ClassVar[dict[str, str]] = {
         "aws": 'the vpc-cni aws_eks_addon configuration_values has enableNetworkPolicy = "true"; '
+        "aws-node has its own role (pod identity association or IRSA), not the node role's; "
         + _DENY,
         "azure": 'network_profile network_policy is "azure", "calico" or "cilium"; ' + _DENY,
         "gcp": 'datapath_provider = "ADVANCED_DATAPATH" (Dataplane V2) or network_policy enabled; '
@@ -365,6 +373,7 @@ class NetworkPolicies(Rule):
                     "configuration_values.enableNetworkPolicy",
                     '"true"',
                 )
+        eks.vpc_cni_own_identity(ctx)
 
     def _azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
