@@ -134,6 +134,63 @@ def test_k8s2_k8s3_system_group_and_a_workload_group_per_zone(cloud):
     assert {g["capacityType"] for g in groups.values()} == {"ON_DEMAND"}
 
 
+def test_sec3_new_volumes_encrypted_by_default_with_the_cmk(cloud):
+    """Issue 10, AWS 3: persistent volumes too, not only the launch templates' root disks."""
+    ec2, kms = cloud["client"]("ec2"), cloud["client"]("kms")
+    assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is True
+    default_key = ec2.get_ebs_default_kms_key_id()["KmsKeyId"]
+    ebs_key = kms.describe_key(KeyId="alias/production-ebs")["KeyMetadata"]
+    assert default_key == ebs_key["Arn"] and ebs_key["KeyManager"] == "CUSTOMER"
+
+
+def test_sec3_autoscaling_role_exists_before_the_key_names_it(cloud):
+    """Issue 10, AWS 1: the key policy names the Auto Scaling service-linked role, which
+    the module created (a fresh account, like the local cloud, has none)."""
+    iam, kms = cloud["client"]("iam"), cloud["client"]("kms")
+    role = iam.get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    key = kms.describe_key(KeyId="alias/production-ebs")["KeyMetadata"]["KeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    principals = [s["Principal"].get("AWS") for s in policy["Statement"]]
+    assert role["Arn"] in principals
+
+
+def test_sec4_node_groups_track_the_ami_release(cloud):
+    """Issue 10, AWS 2: release_version comes from the SSM parameter for the version."""
+    eks, ssm = cloud["client"]("eks"), cloud["client"]("ssm")
+    name = (
+        "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/"
+        "recommended/release_version"
+    )
+    release = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    for group in eks.list_nodegroups(clusterName="production")["nodegroups"]:
+        described = eks.describe_nodegroup(clusterName="production", nodegroupName=group)
+        assert described["nodegroup"]["releaseVersion"] == release
+
+
+def test_sec5_cni_policy_is_off_the_node_role(cloud):
+    """Issue 10, AWS 5: AmazonEKS_CNI_Policy sits on aws-node's own role."""
+    iam = cloud["client"]("iam")
+
+    def policies(role: str) -> set[str]:
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        return {p["PolicyName"] for p in attached}
+
+    assert "AmazonEKS_CNI_Policy" not in policies("production-node")
+    assert policies("production-vpc-cni") == {"AmazonEKS_CNI_Policy"}
+
+
+def test_dr1_backup_vault_locked_and_insights_log_groups_encrypted(cloud):
+    """Issue 10, AWS 8: Vault Lock and Container Insights log groups with KMS and retention."""
+    vault = cloud["client"]("backup").describe_backup_vault(BackupVaultName="production")
+    assert vault["Locked"] is True
+    logs = cloud["client"]("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/containerinsights/production/")
+    found = {g["logGroupName"].rsplit("/", 1)[1]: g for g in groups["logGroups"]}
+    assert set(found) == {"application", "dataplane", "host", "performance"}
+    assert all(g.get("kmsKeyId") and g["retentionInDays"] == 365 for g in found.values())
+
+
 def test_dr2_state_lives_in_the_encrypted_versioned_bucket(cloud):
     s3 = cloud["client"]("s3")
     bucket = "kubeprod-production-123456789012-eu-west-1"

@@ -705,14 +705,6 @@ class AwsRenderer:
     # -- nodes --------------------------------------------------------------------------
 
     def nodes(self, env: Environment) -> list[Block | Comment]:
-        blocks: list[Block | Comment] = [
-            tag(
-                Req.CHR_4,
-                Req.CHR_2,
-                note="on-demand only. Launch templates enforce IMDSv2 with hop limit 1\n"
-                "(pods cannot reach node credentials) and CMK-encrypted gp3 volumes.",
-            ),
-        ]
         zones = env.clouds.aws.zones if env.clouds.aws else []
         work = env.node_groups.workload
         per_zone = {
@@ -725,21 +717,22 @@ class AwsRenderer:
                 strict=True,
             )
         }
-        blocks.append(
-            Comment(
-                "K8S-3 / CHR-6: one workload group per zone, so Cluster Autoscaler adds a node\n"
+        blocks: list[Block | Comment] = [
+            tag(
+                Req.K8S_3,
+                Req.CHR_6,
+                note="one workload group per zone, so Cluster Autoscaler adds a node\n"
                 "in the zone a pending pod's EBS volume lives in (EKS user guide, managed node\n"
                 "groups; cluster-autoscaler AWS README); --balance-similar-node-groups keeps\n"
-                "the zones even. The spec's 3-20 is split over the zones."
-            )
-        )
-        blocks.append(B("locals", workload_scaling=per_zone))
-        blocks += [
-            Comment(
-                "SEC-4: node groups follow the EKS-optimised AMI release AWS publishes for the\n"
+                "the zones even. The spec's 3-20 is split over the zones.",
+            ),
+            B("locals", workload_scaling=per_zone),
+            tag(
+                Req.SEC_4,
+                note="node groups follow the EKS-optimised AMI release AWS publishes for the\n"
                 "cluster version. A new release shows in the next plan as an in-place node\n"
                 "group update (a rolling replacement, max_unavailable = 1), reviewed, approved\n"
-                "and applied inside a maintenance window like any other change."
+                "and applied inside a maintenance window like any other change.",
             ),
             D(
                 "aws_ssm_parameter",
@@ -748,6 +741,12 @@ class AwsRenderer:
                     "/aws/service/eks/optimized-ami/${local.kubernetes_version}/"
                     f"{AMI_SSM_PATH[NODE_AMI_TYPE]}/recommended/release_version"
                 ),
+            ),
+            tag(
+                Req.CHR_4,
+                Req.CHR_2,
+                note="on-demand only. Launch templates enforce IMDSv2 with hop limit 1\n"
+                "(pods cannot reach node credentials) and CMK-encrypted gp3 volumes.",
             ),
         ]
         for group_name in ("system", "workload"):
