@@ -130,6 +130,27 @@ MISTAKES = [
         "SEC-5",
         'aws_eks_addon.before_nodes["vpc-cni"]',
     ),
+    Mistake(  # the production profile refuses an empty cluster_admin_arns; a hand edit
+        "item6-nobody-can-administer-the-cluster",
+        (
+            ("aws_eks_access_policy_association.admin", "", REMOVE),
+            ("aws_eks_access_entry.admin", "", REMOVE),
+        ),
+        "K8S-5",
+        "aws_eks_cluster.this",
+    ),
+    Mistake(
+        "item6-admin-entry-without-the-admin-policy",
+        (
+            (
+                "aws_eks_access_policy_association.admin",
+                "AmazonEKSClusterAdminPolicy",
+                "AmazonEKSViewPolicy",
+            ),
+        ),
+        "K8S-5",
+        "aws_eks_cluster.this",
+    ),
     Mistake(
         "item3-ebs-csi-cannot-use-the-key",
         (("aws_iam_role_policy.ebs_csi_kms", "", REMOVE),),

@@ -351,7 +351,6 @@ class AwsRenderer:
                 "aws_iam_service_linked_role",
                 "autoscaling",
                 aws_service_name="autoscaling.amazonaws.com",
-                description="EC2 Auto Scaling (EKS managed node groups)",
                 lifecycle=lifecycle(prevent_destroy=True),
             ),
         ]

@@ -367,3 +367,59 @@ def vpc_cni_own_identity(ctx: Ctx) -> None:
                 '"aws-node") with a role holding AmazonEKS_CNI_Policy, and that policy off '
                 "the node role",
             )
+
+
+EKS_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+def _raw(res: Resource, attribute: str) -> str:
+    """The text of `attribute = ...` in the resource's block ("" when not at hand)."""
+    if not res.file or not res.line:
+        return ""
+    try:
+        lines = Path(res.file).read_text(encoding="utf-8").splitlines()[res.line :]
+    except OSError:
+        return ""
+    for line in lines:
+        if line.startswith("}"):
+            break
+        if re.match(rf"\s*{re.escape(attribute)}\s*=", line):
+            return line
+    return ""
+
+
+def cluster_admins(ctx: Ctx) -> None:
+    """K8S-5: an EKS cluster with access entries only (authentication mode API) and no
+    creator admin admits nobody unless an access entry holds the cluster admin policy.
+
+    Source: EKS user guide, "Grant IAM users access to Kubernetes with EKS access entries"
+    (`bootstrap_cluster_creator_admin_permissions`, access policy
+    AmazonEKSClusterAdminPolicy with a cluster access scope); terraform-aws-modules/eks
+    examples (`enable_cluster_creator_admin_permissions = true` or `access_entries`)
+    (cloud-review.md, AWS item 6).
+    """
+    associations = [
+        a
+        for a in ctx.model.of("aws_eks_access_policy_association")
+        if any(s.get("type") == "cluster" for s in blocks(a.get("access_scope")))
+        and (
+            str(a.get("policy_arn") or "").endswith(EKS_ADMIN_POLICY)
+            or (a.get("policy_arn") is UNKNOWN and EKS_ADMIN_POLICY in _raw(a, "policy_arn"))
+        )
+    ]
+    for c in ctx.model.of("aws_eks_cluster"):
+        mode = c.get("access_config.0.authentication_mode")
+        creator = c.get("access_config.0.bootstrap_cluster_creator_admin_permissions")
+        if mode == "CONFIG_MAP" or creator is True:
+            ctx.ok(c, "the identity that creates the cluster is its admin", "access_config")
+        elif associations:
+            ctx.ok(associations[0], f"{EKS_ADMIN_POLICY} on the cluster scope", "policy_arn")
+        else:
+            ctx.fail(
+                c,
+                "access entries only, no creator admin and no access entry with "
+                f"{EKS_ADMIN_POLICY}: nobody can administer the cluster",
+                "access_config.0.bootstrap_cluster_creator_admin_permissions",
+                "list admins in the spec's access.cluster_admin_arns (an access entry and "
+                f"{EKS_ADMIN_POLICY} with access_scope type cluster for each)",
+            )

@@ -374,7 +374,8 @@ class RestrictedPublicEndpoint(Rule):
     severity = "critical"
     judged: ClassVar[dict[str, str]] = {
         "aws": "endpoint_public_access = true with a non-empty public_access_cidrs without "
-        "0.0.0.0/0",
+        "0.0.0.0/0; with access entries only and no creator admin, an access entry holding "
+        "AmazonEKSClusterAdminPolicy on the cluster scope, or the endpoint admits nobody",
         "azure": "api_server_access_profile authorized_ip_ranges non-empty, without 0.0.0.0/0; "
         "the API server subnet's NSG admits those ranges on 443; with local accounts off, "
         "admin groups or an RBAC Cluster Admin role assignment, or the endpoint admits nobody",
@@ -415,7 +416,9 @@ class RestrictedPublicEndpoint(Rule):
             else:
                 ctx.ok(c, f"{attr} = {ranges}", attr)
 
-    aws = _judge
+    def aws(self, ctx: Ctx) -> None:
+        self._judge(ctx)
+        eks.cluster_admins(ctx)
 
     def azure(self, ctx: Ctx) -> None:
         self._judge(ctx)
