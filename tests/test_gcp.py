@@ -13,13 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeprod.clouds.gcp import (
-    KEY_ROTATION_PERIOD,
-    LOGGING_COMPONENTS,
-    GcpRenderer,
-    bootstrap_files,
-    state_bucket,
-)
+from kubeprod.clouds.gcp import GcpRenderer
+from kubeprod.clouds.gcp_bootstrap import bootstrap_files
+from kubeprod.clouds.gcp_common import KEY_ROTATION_PERIOD, state_bucket
+from kubeprod.clouds.gcp_gke import LOGGING_COMPONENTS
 from kubeprod.clouds.gcp_schema import BETA_KEY, PROVIDER_KEY, later_types, supplemented_schema
 from kubeprod.errors import InputError, SpecInvalid
 from kubeprod.render import render_module, render_to
@@ -802,11 +799,11 @@ def test_cluster_admins_granted_container_admin(parsed: Parsed, env: Environment
 
 
 def test_cluster_admins_absent_renders_a_note(tmp_path: Path) -> None:
-    from kubeprod.clouds.gcp import GcpRenderer
+    from kubeprod.clouds.gcp_access import access_tf
 
     env = load_spec(str(EXAMPLE))
     env = env.model_copy(update={"access": env.access.model_copy(update={"gcp_admin_members": []})})
-    blocks = GcpRenderer().access(env)
+    blocks = access_tf(env)
     assert len(blocks) == 1 and "nobody" in str(blocks[0].text)
 
 

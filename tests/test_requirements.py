@@ -99,7 +99,7 @@ def test_not_covered_maps_are_typed_and_give_reasons(cloud):
 
 
 def test_facts_are_written_once_and_used_by_spec_renderer_and_rules():
-    from kubeprod.clouds import azure_monitoring, azure_security, gcp
+    from kubeprod.clouds import azure_monitoring, azure_security, gcp_gke
     from kubeprod.facts import aws as aws_facts
     from kubeprod.facts import azure as azure_facts
     from kubeprod.facts import gcp as gcp_facts
@@ -113,8 +113,8 @@ def test_facts_are_written_once_and_used_by_spec_renderer_and_rules():
     assert azure_monitoring.DIAGNOSTIC_CATEGORIES is kubernetes.AKS_LOG_CATEGORIES
     assert azure_security.PSS_RESTRICTED_INITIATIVE.endswith(security.PSS_INITIATIVE)
     assert azure_security.PSS_RESTRICTED_INITIATIVE is azure_facts.PSS_RESTRICTED_INITIATIVE
-    assert gcp.LOGGING_COMPONENTS is kubernetes.GKE_LOGGING_COMPONENTS
-    assert gcp.MONITORING_COMPONENTS is gcp_facts.GKE_MONITORING_COMPONENTS
+    assert gcp_gke.LOGGING_COMPONENTS is kubernetes.GKE_LOGGING_COMPONENTS
+    assert gcp_gke.MONITORING_COMPONENTS is gcp_facts.GKE_MONITORING_COMPONENTS
 
 
 def test_policy_gate_still_starts_without_pydantic():

@@ -93,7 +93,7 @@ def render_to(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult
 
 def bootstrap_files(env: Environment, cloud: str) -> Files:
     """The state-backend module of `cloud` (DR-2), as file name -> blocks."""
-    module = "kubeprod.clouds.gcp" if cloud == "gcp" else f"kubeprod.clouds.{cloud}_bootstrap"
+    module = f"kubeprod.clouds.{cloud}_bootstrap"
     files: Files = import_module(module).bootstrap_files(env)
     return files
 
