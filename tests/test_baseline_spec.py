@@ -152,6 +152,8 @@ def test_gitops_objects_are_rendered_beside_the_baseline(tmp_path, mode, cloud, 
     path, _ = spec_with(
         tmp_path, f"    mode: {mode}\n    repository: https://example.com/infra.git\n", GITOPS
     )
+    sub = "    location: westeurope\n    subscription_id: 11111111-2222-3333-4444-555555555555\n"
+    Path(path).write_text(Path(path).read_text().replace("    location: westeurope\n", sub))
     out = tmp_path / "out"
     render_to(load_spec(path), cloud, path, out)
     (gitops,) = (out / "kubernetes").glob("gitops-*.yaml")
@@ -163,3 +165,32 @@ def test_gitops_objects_are_rendered_beside_the_baseline(tmp_path, mode, cloud, 
     assert gitops.name not in kustomization["resources"]  # applied once, by hand
     errors, skipped = schema.validate(docs, "1.35")
     assert errors == [] and len(skipped) == len(docs)  # custom resources
+
+
+def test_aks_flux_extension_and_configuration(tmp_path, capsys):
+    from kubeprod.clouds.azure_schema import azurerm_schema
+    from kubeprod.render import render_to
+    from kubeprod.spec import load_spec
+    from kubeprod.terraform.schema_check import SCHEMA_DIR, parse_module, validate_parsed
+
+    flux = "    mode: flux\n    repository: https://example.com/infra.git\n"
+    path, text = spec_with(tmp_path, flux, GITOPS)
+    assert main(["validate", path]) == 2
+    assert "clouds.azure" in capsys.readouterr().err  # the subscription is needed
+    sub = "11111111-2222-3333-4444-555555555555"
+    Path(path).write_text(
+        text.replace(
+            "    location: westeurope\n", f"    location: westeurope\n    subscription_id: {sub}\n"
+        )
+    )
+    out = tmp_path / "azure"
+    render_to(load_spec(path), "azure", path, out)
+    gitops = (out / "gitops.tf").read_text()
+    assert 'extension_type = "microsoft.flux"' in gitops
+    assert 'path                       = "infra/production/azure/kubernetes"' in gitops
+    assert "garbage_collection_enabled = false" in gitops
+    storage = (out / "kubernetes" / "storage-class.yaml").read_text()
+    assert f"/subscriptions/{sub}/" in storage and "${" not in storage
+    parsed, texts = parse_module(out)
+    problems = validate_parsed(parsed, azurerm_schema(SCHEMA_DIR / "azurerm.json"), texts=texts)
+    assert problems == [], "\n".join(map(str, problems))

@@ -5,7 +5,8 @@
 - config-sync on GKE: a Config Sync `RootSync` reading the same directory.
 - argocd on EKS: an Argo CD `Application` with server-side apply.
 - flux on AKS: the `microsoft.flux` extension and flux configuration are Azure
-  resources (Terraform), not manifests: recorded as left (docs/baseline.md).
+  resources, rendered into the AKS module's gitops.tf (clouds/azure_gitops.py).
+- Enabling Config Sync on GKE (fleet feature) is not rendered: docs/baseline.md.
 Mode `none` (default): `kubeprod cluster plan/apply` delivers the manifests.
 """
 

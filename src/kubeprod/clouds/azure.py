@@ -12,6 +12,7 @@ from typing import ClassVar
 from kubeprod.clouds.azure_aks import aks_tf
 from kubeprod.clouds.azure_backup import backup_blocks
 from kubeprod.clouds.azure_common import azure_of, check_addresses, webhook_targets
+from kubeprod.clouds.azure_gitops import gitops_tf
 from kubeprod.clouds.azure_locals import locals_tf
 from kubeprod.clouds.azure_monitoring import monitoring_tf, variables_tf
 from kubeprod.clouds.azure_network import network_tf
@@ -49,4 +50,5 @@ class AzureRenderer:
             "backup.tf": backup_blocks(env, vault_key("backup", "storage")),
             "outputs.tf": outputs_tf(),
             **({"variables.tf": variables_tf(env)} if webhook_targets(env) else {}),
+            **({"gitops.tf": gitops_tf(env)} if env.cluster.gitops.mode == "flux" else {}),
         }

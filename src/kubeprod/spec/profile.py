@@ -752,14 +752,23 @@ def gitops_option(env: Environment) -> Iterator[Violation]:
             f"gitops mode {gitops.mode} needs the Git repository holding the render",
             "set cluster.gitops.repository (e.g. https://github.com/acme/infra.git)",
         )
-    needs = {"flux": "aws", "argocd": "aws", "config-sync": "gcp"}[gitops.mode]
-    if needs not in configured_clouds(env):
+    needs = {"flux": ("aws", "azure"), "argocd": ("aws",), "config-sync": ("gcp",)}[gitops.mode]
+    if not set(needs) & set(configured_clouds(env)):
         yield Violation(
             ("cluster", "gitops", "mode"),
             "SEC-5",
-            f"gitops mode {gitops.mode} is rendered for {needs} only, which this spec lacks "
-            "(AKS's microsoft.flux extension is not rendered yet)",
+            f"gitops mode {gitops.mode} is rendered for {' and '.join(needs)} only, which "
+            "this spec lacks",
             "use mode none and `kubeprod cluster plan/apply`, or add the cloud",
+        )
+    azure = env.clouds.azure
+    if gitops.mode == "flux" and azure is not None and not azure.subscription_id:
+        yield Violation(
+            ("clouds", "azure"),
+            "SEC-3",
+            "Flux on AKS applies the manifests as they are in Git, and the encrypted "
+            "StorageClass names the disk encryption set by its ID, which holds the subscription",
+            "set clouds.azure.subscription_id",
         )
 
 

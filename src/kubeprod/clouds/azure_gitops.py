@@ -1,0 +1,57 @@
+"""AKS GitOps hookup (spec `cluster.gitops.mode: flux`): gitops.tf.
+
+The `microsoft.flux` cluster extension installs Flux v2 as an AKS-managed extension;
+a flux configuration points it at the repository path holding the render's
+kubernetes/ directory, so the in-cluster baseline is reconciled from Git (as
+mspnp/aks-baseline does with its cluster-manifests/). Garbage collection stays off:
+removing a file from Git must not delete a namespace and its workloads.
+"""
+
+from __future__ import annotations
+
+from kubeprod.clouds.azure_common import CLUSTER
+from kubeprod.spec.model import Environment
+from kubeprod.terraform.hcl import Block, Comment, Expr
+
+
+def gitops_tf(env: Environment) -> list[Block | Comment]:
+    gitops = env.cluster.gitops
+    path = gitops.path or f"infra/{env.name}/azure/kubernetes"
+    return [
+        Comment(
+            "SEC-5 / SEC-6: Flux (AKS extension microsoft.flux) applies the in-cluster\n"
+            "baseline (default deny, restricted namespaces) from the repository."
+        ),
+        Block.of(
+            "resource",
+            "azurerm_kubernetes_cluster_extension",
+            "flux",
+            name="flux",
+            cluster_id=Expr(f"{CLUSTER}.id"),
+            extension_type="microsoft.flux",
+        ),
+        Block.of(
+            "resource",
+            "azurerm_kubernetes_flux_configuration",
+            "baseline",
+            name="kubeprod-baseline",
+            cluster_id=Expr(f"{CLUSTER}.id"),
+            namespace="flux-system",
+            scope="cluster",
+            git_repository=Block.of(
+                "git_repository",
+                url=str(gitops.repository),
+                reference_type="branch",
+                reference_value=gitops.branch,
+                sync_interval_in_seconds=300,
+            ),
+            kustomizations=Block.of(
+                "kustomizations",
+                name="baseline",
+                path=path,
+                sync_interval_in_seconds=600,
+                garbage_collection_enabled=False,
+            ),
+            depends_on=Expr("[azurerm_kubernetes_cluster_extension.flux]"),
+        ),
+    ]
