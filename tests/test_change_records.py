@@ -90,3 +90,33 @@ def test_snapshot_and_its_index_are_kept_beside_the_state(tmp_path, monkeypatch)
     key = "production/aws/snapshots/20260331T013000Z-abc"
     assert taken["s3"] == f"s3://b/{key}.tfstate" and "s3_error" not in taken
     assert set(s3.objects) == {f"{key}.tfstate", f"{key}.json"}
+
+
+def test_typed_records_parse_what_kubeprod_writes_and_name_wrong_fields():
+    from kubeprod.change.records_model import (
+        Approval,
+        ChangeEntry,
+        Manifest,
+        RecordInvalid,
+        SnapshotRef,
+        parse,
+        problems,
+    )
+
+    approval = Approval("bob", "2026-03-31T01:30:00+00:00", "a" * 64, "b" * 64, "b1", "production")
+    assert parse(Approval, approval.as_dict()) == approval  # frozen, round-trips
+    with pytest.raises(AttributeError):
+        approval.by = "mallory"  # type: ignore[misc]
+    assert problems(Approval, {**approval.as_dict(), "by": 5}) == ["by is 5, not <class 'str'>"]
+    snap = SnapshotRef(local="/s", serial=None, lineage=None, resources=0)
+    assert snap.as_dict() == {"local": "/s", "serial": None, "lineage": None, "resources": 0}
+    entry = parse(ChangeEntry, {"id": "c0001", "result": "success", "window": "w", "x": 1})
+    assert entry.result == "success" and entry.kind == "change"
+    assert problems(ChangeEntry, {"id": "c0001", "result": None}) == [
+        "result is None, not <class 'str'>"
+    ]
+    wrong = problems(Manifest, {"id": "m", "counts": {"add": "many"}, "local": "yes"})
+    assert "counts is {'add': 'many'}, not dict[str, int]" in wrong
+    assert "local is 'yes', not <class 'bool'>" in wrong and "spec_path is missing" in wrong
+    with pytest.raises(RecordInvalid, match="not a Manifest record"):
+        parse(Manifest, [])

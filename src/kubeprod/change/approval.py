@@ -17,9 +17,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kubeprod.change import clock
+from kubeprod.change import clock, records_model
 from kubeprod.change.bundle import Bundle, sha256_file
 from kubeprod.change.changelog import home
+from kubeprod.change.records_model import Approval
 from kubeprod.errors import InputError, KubeprodError
 
 APPROVALS = "approvals.json"
@@ -30,7 +31,6 @@ class NotApproved(KubeprodError):
 
 
 MIN_HASH = 12
-KEYS = ("by", "at", "plan_sha256", "manifest_sha256", "bundle", "environment")
 
 
 def audit_path() -> Path:
@@ -47,8 +47,15 @@ def _read(bundle: Bundle) -> list[dict[str, Any]]:
         raise InputError(
             f"{path} is damaged (not JSON). Fix: delete it and approve again"
         ) from None
-    if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+    if not isinstance(value, list):
         raise InputError(f"{path} must be a JSON list of approvals. Fix: delete it, approve again")
+    for index, item in enumerate(value):
+        wrong = records_model.problems(Approval, item)
+        if wrong:
+            raise InputError(
+                f"{path}: approval [{index}]: {'; '.join(wrong)}. Fix: delete the file and "
+                "approve again (approvals are written by `kubeprod approve`)"
+            )
     return value
 
 
@@ -67,13 +74,18 @@ def _audit() -> list[dict[str, Any]]:
             raise InputError(
                 f"{path}:{number}: not a JSON line. Fix: restore it from a backup copy"
             ) from None
-        if isinstance(record, dict):
-            records.append(record)
+        wrong = records_model.problems(Approval, record)
+        if wrong:
+            raise InputError(
+                f"{path}:{number}: not an approval: {'; '.join(wrong)}. Fix: restore the "
+                "line from a backup copy (the log is append-only)"
+            )
+        records.append(record)
     return records
 
 
 def _key(record: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(str(record.get(k)) for k in KEYS)
+    return records_model.parse(Approval, record).key()
 
 
 def _norm(name: str) -> set[str]:
@@ -146,15 +158,15 @@ def approve(
             "an approval is for one plan only. Fix: review this bundle "
             f"(`kubeprod review {bundle.path}`) and approve the hash it shows"
         )
-    record = {
-        "by": by.strip(),
-        "at": moment.real.isoformat(),
-        **({"simulated_at": moment.effective.isoformat()} if moment.simulated else {}),
-        "plan_sha256": actual,
-        "manifest_sha256": bundle.manifest_sha256(),
-        "bundle": bundle.id,
-        "environment": bundle.manifest["environment"],
-    }
+    record = Approval(
+        by=by.strip(),
+        at=moment.real.isoformat(),
+        simulated_at=moment.effective.isoformat() if moment.simulated else None,
+        plan_sha256=actual,
+        manifest_sha256=bundle.manifest_sha256(),
+        bundle=bundle.id,
+        environment=bundle.manifest["environment"],
+    ).as_dict()
     approvals = [*_read(bundle), record]
     audit = audit_path()
     try:

@@ -203,19 +203,6 @@ class Bundle:
 
 
 REVIEWED_KEYS = ("resource_changes", "output_changes")
-REQUIRED = {
-    "id": str,
-    "environment": str,
-    "spec_path": str,
-    "spec_sha256": str,
-    "workdir": str,
-    "plan_sha256": str,
-    "plan_json_sha256": str,
-    "module": dict,
-    "state": dict,
-    "counts": dict,
-    "cloud": str,
-}
 
 
 def _count(changes: Any) -> str:
@@ -366,13 +353,12 @@ def load(ref: str) -> Bundle:
 
 def manifest_problems(manifest: Any) -> list[str]:
     """Fields a manifest must have, with their types."""
+    from kubeprod.change.records_model import Manifest
+    from kubeprod.change.records_model import problems as record_problems
+
+    problems = record_problems(Manifest, manifest)
     if not isinstance(manifest, dict):
-        return [f"it holds a JSON {type(manifest).__name__}, not an object"]
-    problems = [
-        f"{key} must be a {kind.__name__}"
-        for key, kind in REQUIRED.items()
-        if not isinstance(manifest.get(key), kind)
-    ]
+        return problems
     counts = manifest.get("counts")
     if isinstance(counts, dict) and not all(
         isinstance(counts.get(k), int) for k in ("add", "change", "destroy", "replace")

@@ -20,30 +20,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from kubeprod.change.records_model import ChangeEntry, problems
 from kubeprod.errors import InputError, KubeprodError
 from kubeprod.paths import home
 
 ID_RE = re.compile(r"^c(\d{4,})$")
 MIN_FREE_BYTES = 1 << 20
-_TEXT = (str,)
-_TEXT_OR_NULL = (str, type(None))
-_OBJECT_OR_NULL = (dict, type(None))
-FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "result": _TEXT,
-    "kind": _TEXT,
-    "phase": _TEXT,
-    "who": _TEXT,
-    "error": _TEXT_OR_NULL,
-    "bundle": _TEXT_OR_NULL,
-    "spec_revision": _TEXT_OR_NULL,
-    "started_at": _TEXT_OR_NULL,
-    "finished_at": _TEXT_OR_NULL,
-    "snapshot": _OBJECT_OR_NULL,
-    "override": _OBJECT_OR_NULL,
-    "lock": _OBJECT_OR_NULL,
-    "counts": _OBJECT_OR_NULL,
-    "approved_by": (list,),
-}
 
 
 def log_path(env_name: str) -> Path:
@@ -92,13 +74,9 @@ def _parse(path: Path, number: int, line: bytes) -> dict[str, Any]:
         )
     if not isinstance(value.get("id"), str) or not ID_RE.match(value["id"]):
         raise InputError(f"{path}:{number}: the record has no change id like c0001. {fix}")
-    for key, kinds in FIELD_TYPES.items():
-        if key in value and not isinstance(value[key], kinds):
-            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            raise InputError(
-                f"{path}:{number}: {value['id']}.{key} is {json.dumps(value[key])[:40]}, "
-                f"not a {names}. {fix}"
-            )
+    wrong = problems(ChangeEntry, value)
+    if wrong:
+        raise InputError(f"{path}:{number}: {value['id']}: {'; '.join(wrong)}. {fix}")
     return value
 
 

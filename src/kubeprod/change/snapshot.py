@@ -16,6 +16,7 @@ from typing import Any
 
 from kubeprod.change import clock
 from kubeprod.change.changelog import home
+from kubeprod.change.records_model import SnapshotRef
 from kubeprod.errors import InputError, KubeprodError
 
 
@@ -94,7 +95,7 @@ def take(
             )
         except Exception as exc:  # the snapshot itself is kept; say the index is not
             result["s3_error"] = f"sidecar: {type(exc).__name__}: {exc}"
-    return result
+    return SnapshotRef(**result).as_dict()
 
 
 SIDECAR_FIELDS = {"environment": str, "spec": str, "workdir": str, "local_target": bool}
