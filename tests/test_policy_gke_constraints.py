@@ -100,8 +100,8 @@ MISTAKES = {
     "audit-all-services": (
         "SEC-7",
         "google_project_iam_audit_config.this",
-        'for_each = toset(["cloudkms.googleapis.com", "container.googleapis.com", '
-        '"storage.googleapis.com"])',
+        'for_each = toset([ "cloudkms.googleapis.com", "container.googleapis.com", '
+        '"storage.googleapis.com", ])',
         'for_each = toset(["allServices"])',
         'google_project_iam_audit_config.this["allServices"]',
     ),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kubeprod.clouds.gcp_common import string_list
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
+from kubeprod.terraform.hcl import Block, Call, Comment
 from kubeprod.terraform.shorthand import E, R
 
 # GKE IAM role of the spec's cluster admins (access.gcp_admin_members): full control of the
@@ -31,7 +30,7 @@ def access_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_project_iam_member",
             "cluster_admins",
-            for_each=E("toset(" + string_list(members) + ")"),
+            for_each=Call("toset", list(members)),
             project=E("local.project"),
             role=CLUSTER_ADMIN_ROLE,
             member=E("each.value"),

@@ -34,6 +34,6 @@ def binauthz_tf(env: Environment) -> list[Block | Comment]:
                 evaluation_mode="ALWAYS_DENY",
                 enforcement_mode="ENFORCED_BLOCK_AND_AUDIT_LOG",
             ),
-            depends_on=E("[google_project_service.this]"),
+            depends_on=[E("google_project_service.this")],
         ),
     ]

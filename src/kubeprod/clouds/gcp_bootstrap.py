@@ -8,11 +8,10 @@ from kubeprod.clouds.gcp_common import (
     crypto_key,
     gcp_of,
     state_bucket,
-    string_list,
 )
 from kubeprod.clouds.gcp_versions import GOOGLE
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Comment
+from kubeprod.terraform.hcl import Call, Comment
 from kubeprod.terraform.shorthand import B, D, E, R, lifecycle
 
 
@@ -42,7 +41,7 @@ def bootstrap_files(env: Environment) -> Files:
             condition=B("condition", num_newer_versions=50, with_state="ARCHIVED"),
         ),
         lifecycle=lifecycle(prevent_destroy=True),
-        depends_on=E("[google_kms_crypto_key_iam_member.storage]"),
+        depends_on=[E("google_kms_crypto_key_iam_member.storage")],
     )
     return {
         "versions.tf": [
@@ -62,11 +61,7 @@ def bootstrap_files(env: Environment) -> Files:
             R(
                 "google_project_service",
                 "this",
-                for_each=E(
-                    "toset("
-                    + string_list(["cloudkms.googleapis.com", "storage.googleapis.com"])
-                    + ")"
-                ),
+                for_each=Call("toset", ["cloudkms.googleapis.com", "storage.googleapis.com"]),
                 service=E("each.value"),
                 disable_on_destroy=False,
             ),
@@ -76,7 +71,7 @@ def bootstrap_files(env: Environment) -> Files:
                 "state",
                 name=f"{env.name}-tfstate",
                 location=gcp.region,
-                depends_on=E("[google_project_service.this]"),
+                depends_on=[E("google_project_service.this")],
             ),
             crypto_key("state", "tfstate", env, ring="state"),
             Comment("The Cloud Storage service agent (created on read) uses the key."),

@@ -23,11 +23,6 @@ KEY_ROTATION_PERIOD = "7776000s"  # 90 days
 PROJECT_NUMBER = "data.google_project.this.number"
 
 
-def string_list(items: tuple[str, ...] | list[str]) -> str:
-    """A list of string literals, written on one line."""
-    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
-
-
 def gcp_of(env: Environment) -> GcpCloud:
     """The spec's clouds.gcp section; a clear input error when it is missing."""
     return section(env, "gcp")

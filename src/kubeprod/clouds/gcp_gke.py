@@ -117,11 +117,11 @@ def gke_tf(env: Environment) -> list[Block | Comment]:
         remove_default_node_pool=True,
         initial_node_count=1,
         resource_labels=environment_tags(env),
-        depends_on=E(
-            "[google_kms_crypto_key_iam_member.gke_secrets, "
-            "google_kms_crypto_key_iam_member.compute_disks, "
-            "google_binary_authorization_policy.this]"
-        ),
+        depends_on=[
+            E("google_kms_crypto_key_iam_member.gke_secrets"),
+            E("google_kms_crypto_key_iam_member.compute_disks"),
+            E("google_binary_authorization_policy.this"),
+        ],
     )
     cluster.add(
         Comment("K8S-1 / SEC-4: the release channel upgrades within the maintenance window."),

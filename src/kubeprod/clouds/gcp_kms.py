@@ -21,7 +21,7 @@ def kms_tf(env: Environment) -> list[Block | Comment]:
             "this",
             name=interp("${local.name}-gke"),
             location=E("local.region"),
-            depends_on=E("[google_project_service.this]"),
+            depends_on=[E("google_project_service.this")],
         ),
         crypto_key("secrets", "gke-secrets", env),
         crypto_key("disks", "gke-boot-disks", env),

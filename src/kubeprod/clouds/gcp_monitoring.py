@@ -6,10 +6,10 @@ from __future__ import annotations
 from kubeprod.clouds.base import environment_tags
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, R, interp
+from kubeprod.terraform.shorthand import B, E, R, interp, ref
 
 
-def channel_list(env: Environment) -> Expr | None:
+def channel_list(env: Environment) -> list[Expr] | None:
     """The notification channels of monitoring.alert_targets, as a list expression."""
     labels = []
     for index, target in enumerate(env.monitoring.alert_targets):
@@ -17,8 +17,7 @@ def channel_list(env: Environment) -> Expr | None:
             labels.append(f"email_{index}")
         if target.webhook_env:
             labels.append(f"webhook_{index}")
-    refs = [f"google_monitoring_notification_channel.{label}.id" for label in labels]
-    return E("[" + ", ".join(refs) + "]") if refs else None
+    return [ref("google_monitoring_notification_channel", label, "id") for label in labels] or None
 
 
 def monitoring_tf(env: Environment) -> list[Block | Comment]:
@@ -126,7 +125,7 @@ def monitoring_tf(env: Environment) -> list[Block | Comment]:
                     mime_type="text/markdown",
                     content=f"{title} on GKE cluster {env.name} for 10 minutes.",
                 ),
-                depends_on=E("[google_container_cluster.this]"),
+                depends_on=[E("google_container_cluster.this")],
             )
         )
     return blocks

@@ -36,7 +36,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             delete_default_routes_on_create=False,
-            depends_on=E("[google_project_service.this]"),
+            depends_on=[E("google_project_service.this")],
         ),
         Comment(
             "NET-3 / NET-6: GCP subnets are regional, so one node subnet spans all three\n"

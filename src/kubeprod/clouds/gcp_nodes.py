@@ -3,13 +3,13 @@ workload node pools over the spec's zones (K8S-2, K8S-3, CHR-4, NET-5)."""
 
 from __future__ import annotations
 
-from kubeprod.clouds.gcp_common import gcp_of, string_list
+from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.gcp_gke import node_config
 from kubeprod.clouds.tags import tag
 from kubeprod.requirements import Req
 from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
+from kubeprod.terraform.hcl import Block, Call, Comment
 from kubeprod.terraform.shorthand import B, E, R, interp, lifecycle
 
 # Least privilege for nodes: GKE's purpose-built node role, plus pulling images.
@@ -37,7 +37,7 @@ def nodes_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_project_iam_member",
             "nodes",
-            for_each=E("toset(" + string_list(NODE_ROLES) + ")"),
+            for_each=Call("toset", list(NODE_ROLES)),
             project=E("local.project"),
             role=E("each.value"),
             member=E("google_service_account.nodes.member"),

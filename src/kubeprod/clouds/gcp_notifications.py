@@ -34,7 +34,7 @@ def notifications_tf(env: Environment) -> list[Block | Comment]:
                 "message_storage_policy", allowed_persistence_regions=[E("local.region")]
             ),
             labels=environment_tags(env),
-            depends_on=E("[google_kms_crypto_key_iam_member.pubsub_notifications]"),
+            depends_on=[E("google_kms_crypto_key_iam_member.pubsub_notifications")],
         ),
         Comment(
             "GKE writes the same notifications to Cloud Logging; this log-based alert\n"
@@ -73,6 +73,6 @@ def notifications_tf(env: Environment) -> list[Block | Comment]:
                     "entry; plan the upgrade through kubeprod's change process."
                 ),
             ),
-            depends_on=E("[google_container_cluster.this]"),
+            depends_on=[E("google_container_cluster.this")],
         ),
     ]

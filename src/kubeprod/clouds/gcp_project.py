@@ -3,9 +3,8 @@ agents and the retention of the _Default log bucket (K8S-7)."""
 
 from __future__ import annotations
 
-from kubeprod.clouds.gcp_common import string_list
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
+from kubeprod.terraform.hcl import Block, Call, Comment
 from kubeprod.terraform.shorthand import B, E, R
 
 REQUIRED_APIS = (
@@ -42,7 +41,7 @@ def project_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_project_service",
             "this",
-            for_each=E("toset(" + string_list(REQUIRED_APIS) + ")"),
+            for_each=Call("toset", list(REQUIRED_APIS)),
             project=E("local.project"),
             service=E("each.value"),
             disable_on_destroy=False,
@@ -56,7 +55,7 @@ def project_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_project_iam_audit_config",
             "this",
-            for_each=E("toset(" + string_list(AUDITED_SERVICES) + ")"),
+            for_each=Call("toset", list(AUDITED_SERVICES)),
             project=E("local.project"),
             service=E("each.value"),
             audit_log_config=[B("audit_log_config", log_type=t) for t in AUDIT_LOG_TYPES],
@@ -73,7 +72,7 @@ def project_tf(env: Environment) -> list[Block | Comment]:
                 provider=E("google-beta"),
                 project=E("local.project"),
                 service=service,
-                depends_on=E("[google_project_service.this]"),
+                depends_on=[E("google_project_service.this")],
             )
             for label, service in SERVICE_IDENTITIES.items()
         ),
@@ -89,6 +88,6 @@ def project_tf(env: Environment) -> list[Block | Comment]:
             location="global",
             bucket_id="_Default",
             retention_days=env.logging.retention_days,
-            depends_on=E("[google_project_service.this]"),
+            depends_on=[E("google_project_service.this")],
         ),
     ]
