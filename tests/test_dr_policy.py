@@ -33,7 +33,7 @@ def renders(tmp_path_factory) -> dict[str, Path]:
 
 def _options(drills: list[dict] | None = None, **extra: object) -> Options:
     fields = dr_fields(load_spec(EXAMPLE))
-    fields["drills"] = drills if drills is not None else []
+    fields["drills"] = drills if drills is not None else []  # `check --spec` adds them
     fields.update(extra)
     return Options(**fields, now=NOW)
 
@@ -186,3 +186,17 @@ def test_dr3_recent_passing_drill_passes_old_one_fails_none_is_unknown(
     # a failed or interrupted drill does not count as a passing one
     broken = [_drill("zone-loss", days_ago=1, rto=4, rpo=0, status="interrupted")]
     assert set(_status(renders["aws"], "DR-3", _options(broken))) == {"unknown"}
+
+
+def test_an_overdue_drill_never_blocks_render_plan_or_up(
+    renders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate inside render/plan/up (Options.from_spec) leaves the drill history out."""
+    from kubeprod.dr import history
+
+    monkeypatch.setenv("KUBEPROD_HOME", str(tmp_path))
+    history.record("production", _drill("zone-loss", days_ago=400, rto=500, rpo=0))
+    options = Options.from_spec(load_spec(EXAMPLE))
+    assert options.drills is None
+    report = check_directory(renders["aws"], options=options)
+    assert report.rule_status()["DR-3"] == "unknown" and report.passed

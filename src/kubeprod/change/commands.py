@@ -15,6 +15,12 @@ Emit = Callable[[argparse.Namespace, dict[str, Any], str], None]
 CLOUDS = ("aws", "azure", "gcp")
 
 
+def _say(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr)
+
+
 def _json_mode(args: argparse.Namespace) -> bool:
     return getattr(args, "output", "text") == "json"
 
@@ -229,6 +235,50 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         )
         return 0
 
+    def cmd_dr(args: argparse.Namespace) -> int:
+        from kubeprod.dr import history
+
+        if args.action == "history":
+            from kubeprod.spec import load_spec
+
+            env = load_spec(args.spec, profile_rules=False)
+            entries = history.drills(env.name)
+            emit(
+                args,
+                {
+                    "environment": env.name,
+                    "history": str(history.history_path(env.name)),
+                    "drills": entries,
+                },
+                history.table(entries),
+            )
+            return 0
+        if args.action == "replicate":
+            from kubeprod.change import dr_replicate
+            from kubeprod.workflow import backend_outputs, prepare, target_for
+
+            target = target_for(args.spec, "aws", args.local)
+            manifest = dr_replicate.replicate(target, prepare(target, backend_outputs(target)))
+            emit(
+                args,
+                manifest,
+                f"state, change log and drill history copied to s3://{manifest['bucket']} "
+                f"({manifest['region']}) at {manifest['at']}",
+            )
+            return 0
+        from kubeprod.change import drill
+
+        entry = drill.run(
+            args.spec,
+            args.scenario,
+            local=args.local,
+            confirm=args.confirm,
+            approve_by=args.approve_by,
+            say=(lambda _: None) if _json_mode(args) else _say,
+        )
+        emit(args, entry, history.table([entry]))
+        return 0 if entry["status"] == "passed" else 1
+
     def at_option(p: Any) -> None:
         p.add_argument("--at", help="the time to act as now (ISO 8601; also KUBEPROD_NOW)")
 
@@ -340,6 +390,14 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
     p.add_argument("action", choices=("pull", "push"))
     p.add_argument("spec")
     p.add_argument("--local", action="store_true", help="target the embedded local cloud")
+
+    p = add("dr", cmd_dr, "disaster recovery: timed drills (DR-3/DR-5) and their history")
+    p.add_argument("action", choices=("drill", "history", "replicate"))
+    p.add_argument("spec")
+    p.add_argument("--scenario", choices=("zone-loss", "region-loss"), default="zone-loss")
+    p.add_argument("--local", action="store_true", help="drill on the embedded local cloud")
+    p.add_argument("--confirm", help="a real cloud: type the environment's name back")
+    p.add_argument("--approve-by", help="a real cloud: the second person approving the repair")
 
     p = add("ci", cmd_ci, "write CI for the pull-request workflow (GitHub Actions or Atlantis)")
     p.add_argument("system", choices=("github", "atlantis"))

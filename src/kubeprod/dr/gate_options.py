@@ -8,9 +8,9 @@ from typing import Any
 def dr_fields(env: Any) -> dict[str, Any]:
     """Options fields for the DR rules from an Environment (Options.from_spec adds them).
 
-    `env` is untyped here so the dr package does not import the spec (no import cycle)."""
-    from kubeprod.dr.history import drills
-
+    The drill history is not among them: `kubeprod check --spec` adds it, so an overdue
+    drill never blocks render, plan or up. `env` is untyped here so the dr package does
+    not import the spec (no import cycle)."""
     targets = env.dr.targets
     return {
         "rpo_minutes": targets.region_loss.rpo_minutes,
@@ -20,5 +20,4 @@ def dr_fields(env: Any) -> dict[str, Any]:
             "zone-loss": (targets.zone_loss.rto_minutes, targets.zone_loss.rpo_minutes),
             "region-loss": (targets.region_loss.rto_minutes, targets.region_loss.rpo_minutes),
         },
-        "drills": drills(env.name),
     }

@@ -119,10 +119,60 @@ def patch_eks_ami_parameters() -> None:
     ParameterDict._kubeprod_patched = True  # type: ignore[attr-defined]
 
 
+LOSE_REGION_PATH = "/moto-api/kubeprod/lose-region"
+
+
+def lose_region(region: str) -> dict[str, Any]:
+    """Drop every service's data of one region, as if the region were gone (DR drills).
+
+    Regional backends are removed (the next request finds the region empty); S3 is one
+    global backend in moto, so the region's buckets are removed from it. Global services
+    (IAM) keep their data, as they do when an AWS region is lost.
+    """
+    from moto.core.base_backend import BackendDict
+    from moto.s3.models import s3_backends
+
+    dropped = 0
+    for backend_dict in list(getattr(BackendDict, "_instances")):  # noqa: B009
+        for account_backend in backend_dict.values():
+            # not `region in account_backend`: its __contains__ also answers for regions
+            # never used; only data that exists is dropped
+            if region in account_backend.keys():  # noqa: SIM118
+                del account_backend[region]
+                dropped += 1
+    buckets = []
+    for account_backend in s3_backends.values():
+        for backend in account_backend.values():
+            for name, bucket in list(backend.buckets.items()):
+                if bucket.region_name == region:
+                    del backend.buckets[name]
+                    buckets.append(name)
+    return {"region": region, "regional_backends": dropped, "buckets": buckets}
+
+
+def patch_lose_region() -> None:
+    """Serve POST /moto-api/kubeprod/lose-region?region=R (local cloud only)."""
+    import json
+    from urllib.parse import parse_qs, urlparse
+
+    from moto.moto_api._internal import urls as api_urls
+
+    def handler(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+        if request.method != "POST":
+            return 400, {}, json.dumps({"error": "POST to lose a region"})
+        region = parse_qs(urlparse(full_url).query).get("region", [""])[0]
+        if not region:
+            return 400, {}, json.dumps({"error": "name the region: ?region=eu-west-1"})
+        return 200, {}, json.dumps(lose_region(region))
+
+    api_urls.url_paths["{0}" + LOSE_REGION_PATH] = handler
+
+
 def main(argv: list[str] | None = None) -> None:
     patch()
     patch_ebs_default_key()
     patch_eks_ami_parameters()
+    patch_lose_region()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -129,9 +129,13 @@ def run_check(args: argparse.Namespace) -> int:
         "strict": args.strict,
     }
     if args.spec:
+        from kubeprod.dr.history import drills
         from kubeprod.spec import load_spec
 
-        options = Options.from_spec(load_spec(args.spec), **flags)
+        env = load_spec(args.spec)
+        # DR-3 / DR-5 judge the drill history here, never inside render/plan/up: an
+        # overdue drill must not block a change (least of all a recovery)
+        options = Options.from_spec(env, **flags, drills=drills(env.name))
     else:
         options = Options(**{k: v for k, v in flags.items() if v is not None})
     target = Path(args.target)

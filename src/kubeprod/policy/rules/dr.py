@@ -226,7 +226,11 @@ class RecoveryObjectives(Rule):
         from kubeprod.dr.history import last_of
 
         if ctx.opt.drills is None or not ctx.opt.dr_targets:
-            ctx.unknown(None, "no drill history at hand: RTO/RPO not yet measured", "drills")
+            ctx.unknown(
+                None,
+                "drills not judged here (`kubeprod check --spec SPEC` reads the drill history)",
+                "drills",
+            )
             return
         for scenario in SCENARIOS:
             target = ctx.opt.dr_targets.get(scenario)
@@ -276,7 +280,11 @@ class RegularDrills(Rule):
         from kubeprod.dr.history import last_passing, parse_time
 
         if ctx.opt.drills is None or ctx.opt.drill_interval_days is None:
-            ctx.unknown(None, "no drill history at hand (pass the spec)", "drills")
+            ctx.unknown(
+                None,
+                "drills not judged here (`kubeprod check --spec SPEC` reads the drill history)",
+                "drills",
+            )
             return
         last = last_passing(ctx.opt.drills, ctx.cloud)
         if last is None:
