@@ -53,11 +53,14 @@ def policy_result(
     cloud: str,
     config_dir: Path | None = None,
     spec: str | None = None,
+    planned_spec: str | None = None,
 ) -> dict[str, Any]:
     """The policy gate's verdict on this plan, or a note that the gate is not installed.
 
-    Passes the module directory (prevent_destroy, backend) and the spec's waiver file
-    when the engine takes them, so the verdict is the one `kubeprod plan` enforces."""
+    Passes the module directory (prevent_destroy, backend), the waiver file beside `spec`
+    and the thresholds of `planned_spec` (the spec this plan was made from: for a
+    rollback, the old one; default `spec`), so the verdict is the one `kubeprod plan`
+    enforces."""
     import inspect
 
     try:
@@ -77,11 +80,12 @@ def policy_result(
             kwargs["waivers"] = default_path(spec)
         except ImportError:
             pass
-    if spec and "options" in params and Path(spec).is_file():
+    judged = planned_spec or spec
+    if judged and "options" in params and Path(judged).is_file():
         from kubeprod.policy.rules import Options  # the spec's thresholds, as plan enforces
         from kubeprod.spec import load_spec
 
-        kwargs["options"] = Options.from_spec(load_spec(spec))
+        kwargs["options"] = Options.from_spec(load_spec(judged))
     try:
         report = check_plan_json(plan_json, **kwargs)
     except Exception as exc:  # the gate crashing is a failed gate, never a pass
@@ -310,7 +314,13 @@ def create(
             **state_identity(tf),
             **backend_location(workdir, target.env.name, aws.region if aws else ""),
         },
-        "policy": policy_result(plan_json, "aws", path / MODULE_DIR, provenance_of or target.spec),
+        "policy": policy_result(
+            plan_json,
+            "aws",
+            path / MODULE_DIR,
+            provenance_of or target.spec,
+            planned_spec=str(target.spec),
+        ),
         "changes": changes,
         "counts": counts,
         **(extra or {}),
