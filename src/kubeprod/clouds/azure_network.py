@@ -84,7 +84,6 @@ def _nsg_rules(env: Environment) -> tuple[list[Block], list[Block]]:
 
 def network_tf(env: Environment) -> list[Block | Comment]:
     """network.tf: resource group and its lock, VNet, subnets, NSGs and zonal NAT egress."""
-    nodes = "azurerm_subnet.nodes"
     node_rules, apiserver_rules = _nsg_rules(env)
     return [
         R(
@@ -162,7 +161,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "azurerm_subnet_network_security_group_association",
             "nodes",
             for_each=E("local.zones"),
-            subnet_id=E(f"{nodes}[each.key].id"),
+            subnet_id=E("azurerm_subnet.nodes[each.key].id"),
             network_security_group_id=E("azurerm_network_security_group.nodes[each.key].id"),
         ),
         R(
@@ -223,7 +222,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "azurerm_subnet_nat_gateway_association",
             "nodes",
             for_each=E("local.zones"),
-            subnet_id=E(f"{nodes}[each.key].id"),
+            subnet_id=E("azurerm_subnet.nodes[each.key].id"),
             nat_gateway_id=E("azurerm_nat_gateway.this[each.key].id"),
         ),
     ]

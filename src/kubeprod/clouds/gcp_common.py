@@ -15,7 +15,7 @@ from kubeprod.clouds.base import environment_tags, section
 from kubeprod.errors import InputError
 from kubeprod.spec.model import Environment, GcpCloud
 from kubeprod.terraform.hcl import Block, Expr
-from kubeprod.terraform.shorthand import E, R, lifecycle
+from kubeprod.terraform.shorthand import R, lifecycle, ref
 
 PROVIDER_CONSTRAINT = "~> 6.50"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"
@@ -49,7 +49,7 @@ def kms_binding(label: str, key: str, member: Expr) -> Block:
     return R(
         "google_kms_crypto_key_iam_member",
         label,
-        crypto_key_id=E(f"google_kms_crypto_key.{key}.id"),
+        crypto_key_id=ref("google_kms_crypto_key", key, "id"),
         role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
         member=member,
     )
@@ -61,7 +61,7 @@ def crypto_key(label: str, name: str, env: Environment, ring: str = "this") -> B
         "google_kms_crypto_key",
         label,
         name=name,
-        key_ring=E(f"google_kms_key_ring.{ring}.id"),
+        key_ring=ref("google_kms_key_ring", ring, "id"),
         purpose="ENCRYPT_DECRYPT",
         rotation_period=KEY_ROTATION_PERIOD,
         destroy_scheduled_duration=f"{env.encryption.key_deletion_window_days * 86400}s",

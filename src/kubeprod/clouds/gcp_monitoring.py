@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubeprod.clouds.base import environment_tags
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, R, interp, ref
+from kubeprod.terraform.shorthand import B, E, R, ref, template
 
 
 def channel_list(env: Environment) -> list[Expr] | None:
@@ -58,7 +58,7 @@ def monitoring_tf(env: Environment) -> list[Block | Comment]:
                     label,
                     display_name=f"{env.name} alerts: webhook {index}",
                     type="webhook_tokenauth",
-                    labels={"url": E(f"var.{var}")},
+                    labels={"url": ref("var", var)},
                     force_delete=False,
                 ),
             ]
@@ -99,7 +99,7 @@ def monitoring_tf(env: Environment) -> list[Block | Comment]:
             R(
                 "google_monitoring_alert_policy",
                 label,
-                display_name=interp(f"${{local.name}}: {title}"),
+                display_name=template(E("local.name"), f": {title}"),
                 combiner="OR",
                 severity="WARNING",
                 notification_channels=channels,

@@ -13,7 +13,7 @@ from kubeprod.clouds.gcp_common import (
 )
 from kubeprod.spec.model import Environment
 from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, D, interp
+from kubeprod.terraform.shorthand import B, D, E, template
 
 GOOGLE = ("hashicorp/google", PROVIDER_CONSTRAINT)
 
@@ -54,9 +54,10 @@ def providers_tf(env: Environment) -> list[Block | Comment]:
             project=gcp.project,
             region=gcp.region,
             zones=list(gcp.zones),
-            compute_service_agent=interp(
-                f"serviceAccount:service-${{{PROJECT_NUMBER}}}"
-                "@compute-system.iam.gserviceaccount.com"
+            compute_service_agent=template(
+                "serviceAccount:service-",
+                E(PROJECT_NUMBER),
+                "@compute-system.iam.gserviceaccount.com",
             ),
         ),
     ]
