@@ -168,7 +168,7 @@ def test_sec4_node_groups_track_the_ami_release(cloud):
         assert described["nodegroup"]["releaseVersion"] == release
 
 
-def test_sec5_cni_policy_is_off_the_node_role(cloud):
+def test_vpc_cni_policy_is_off_the_node_role(cloud):
     """Issue 10, AWS 5: AmazonEKS_CNI_Policy sits on aws-node's own role."""
     iam = cloud["client"]("iam")
 
