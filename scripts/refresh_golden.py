@@ -44,6 +44,8 @@ def main() -> int:
     for name in changed:
         print(f"updated tests/golden/{name}")
     print(f"tests/golden: {len(changed)} file(s) changed")
+    if any(name.startswith("aws/") for name in changed):
+        print("the AWS render changed: also run .venv/bin/python scripts/refresh_plan_data.py")
     print(f"README.md feature table: {'updated' if refresh_readme(README) else 'unchanged'}")
     return 0
 

@@ -1,12 +1,15 @@
-"""The policy gate on real AWS plans: terraform plans the example against the local cloud
-once; each requirement is then broken in the plan JSON, one at a time, and its own rule
-must fail on the right address. One mutation of the configuration is planned for real,
-and a configuration built from child modules (terraform-aws-modules layout) is judged.
+"""The policy gate on real AWS plans. The example's plan against the local cloud is checked
+in (tests/data/aws_plan, refreshed by `.venv/bin/python scripts/refresh_plan_data.py`), so
+the rule tests run in the fast suite: each requirement is broken in the plan JSON, one at
+a time, and its own rule must fail on the right address. Two tests plan for real (marked
+e2e): a mutation of the configuration, and a configuration built from child modules
+(terraform-aws-modules layout).
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -19,12 +22,39 @@ from conftest import EXAMPLE, ROOT, requires_terraform
 from kubeprod.policy.engine import check_plan_json
 from kubeprod.policy.plan_model import strip_keys
 
-pytestmark = [pytest.mark.e2e, requires_terraform]
 MODULES = ROOT / "tests" / "data" / "policy" / "eks_modules"
+PLAN_DATA = ROOT / "tests" / "data" / "aws_plan"
+REFRESH = ".venv/bin/python scripts/refresh_plan_data.py"
 
 
 @pytest.fixture(scope="module")
 def aws_plan(tmp_path_factory):
+    """The checked-in plan of the example against the local cloud, and the directory it was
+    planned from: the golden AWS render plus what the local target adds."""
+    workdir = tmp_path_factory.mktemp("aws-plan") / "aws"
+    shutil.copytree(ROOT / "tests" / "golden" / "aws", workdir)
+    for path in (PLAN_DATA / "local").iterdir():
+        shutil.copyfile(path, workdir / path.name)
+    plan = json.loads((PLAN_DATA / "plan.json").read_text())
+    return {"plan": plan, "workdir": workdir}
+
+
+def test_plan_data_matches_the_current_aws_render():
+    """The checked-in plan was made from the render tests/golden/aws holds."""
+    spec = importlib.util.spec_from_file_location(
+        "refresh", ROOT / "scripts" / "refresh_plan_data.py"
+    )
+    assert spec is not None and spec.loader is not None
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    recorded = (PLAN_DATA / "render.sha256").read_text().strip()
+    assert recorded == refresh.render_hash(ROOT / "tests" / "golden" / "aws"), (
+        f"tests/data/aws_plan is stale (the AWS render changed): run `{REFRESH}`"
+    )
+
+
+@pytest.fixture(scope="module")
+def aws_plan_live(tmp_path_factory):
     """Plan the example once against the local cloud (no apply); keep its workdir."""
     home = tmp_path_factory.mktemp("kubeprod-home")
     saved = os.environ.get("KUBEPROD_HOME")
@@ -340,11 +370,24 @@ def test_plan_without_directory_reports_unknown_not_pass(aws_plan):
     assert len(strict.blocking()) > len(report.blocking())
 
 
+# Rules that read the baseline's kubernetes/ manifests first: their plan mutation is judged
+# on the module without them (the manifests' own mutation is tested below).
+MANIFESTS_FIRST = {"CHR-6"}
+
+
+def _module_without_manifests(workdir, tmp_path):
+    copied = tmp_path / "module"
+    shutil.copytree(workdir, copied, ignore=shutil.ignore_patterns("kubernetes"))
+    return copied
+
+
 @pytest.mark.parametrize("rule_id", sorted(MUTATIONS))
-def test_mutation_fails_its_rule_on_the_right_address(aws_plan, rule_id):
+def test_mutation_fails_its_rule_on_the_right_address(aws_plan, rule_id, tmp_path):
     mutate, address = MUTATIONS[rule_id]
     base = copy.deepcopy(aws_plan["plan"])
     workdir = aws_plan["workdir"]
+    if rule_id in MANIFESTS_FIRST:
+        workdir = _module_without_manifests(workdir, tmp_path)
     if rule_id in PASSING_EXTRAS:
         passing = check_plan_json(PASSING_EXTRAS[rule_id](copy.deepcopy(base)), config_dir=workdir)
         assert statuses(passing, rule_id) == {"pass"}, rule_id
@@ -358,6 +401,20 @@ def test_mutation_fails_its_rule_on_the_right_address(aws_plan, rule_id):
     assert all(f.remediation.startswith(f.address) for f in failed)
 
 
+def test_chr6_autoscaler_deployment_flags_are_judged_from_the_manifests(aws_plan, tmp_path):
+    work = tmp_path / "module"
+    shutil.copytree(aws_plan["workdir"], work)
+    manifest = work / "kubernetes" / "cluster-autoscaler.yaml"
+    text = manifest.read_text()
+    assert "--scale-down-delay-after-add=30m" in text
+    manifest.write_text(
+        text.replace("--scale-down-delay-after-add=30m", "--scale-down-delay-after-add=2m")
+    )
+    report = check_plan_json(aws_plan["plan"], config_dir=work)
+    failed = [f for f in report.findings if f.rule_id == "CHR-6" and f.status == "fail"]
+    assert [f.address for f in failed] == ["Deployment/kube-system/cluster-autoscaler"]
+
+
 def test_dr2_backend(aws_plan, tmp_path):
     assert statuses(check_plan_json(aws_plan["plan"], config_dir=aws_plan["workdir"]), "DR-2") == {
         "pass"
@@ -368,32 +425,36 @@ def test_dr2_backend(aws_plan, tmp_path):
     assert [f.status for f in failed] == ["fail"] and failed[0].line == 2
 
 
-def test_mutated_configuration_planned_for_real(aws_plan):
+@pytest.mark.e2e
+@requires_terraform
+def test_mutated_configuration_planned_for_real(aws_plan_live):
     """Spot capacity written into the configuration: terraform plans it, the gate stops it."""
     from kubeprod.policy.gate import PolicyViolation, enforce_plan
 
-    nodes = aws_plan["workdir"] / "nodes.tf"
+    nodes = aws_plan_live["workdir"] / "nodes.tf"
     original = nodes.read_text()
     try:
         nodes.write_text(re.sub(r'(capacity_type\s*)= "ON_DEMAND"', r'\1= "SPOT"', original))
         assert nodes.read_text() != original
-        tf = aws_plan["tf"]
+        tf = aws_plan_live["tf"]
         tf.plan("mutated.tfplan")
         plan = tf.show_json("mutated.tfplan")
-        report = check_plan_json(plan, config_dir=aws_plan["workdir"])
+        report = check_plan_json(plan, config_dir=aws_plan_live["workdir"])
         failed = {f.address for f in report.findings if f.rule_id == "CHR-4" and f.status == "fail"}
         zonal = {f'aws_eks_node_group.workload["eu-west-1{z}"]' for z in "abc"}
         assert failed == {"aws_eks_node_group.system", *zonal}
         fails = [f for f in report.findings if f.status == "fail"]
         assert fails[0].file.endswith("nodes.tf")
         with pytest.raises(PolicyViolation) as info:
-            enforce_plan(plan, aws_plan["workdir"], str(EXAMPLE))
+            enforce_plan(plan, aws_plan_live["workdir"], str(EXAMPLE))
         assert info.value.exit_code == 1 and "CHR-4" in str(info.value)
     finally:
         nodes.write_text(original)
 
 
-def test_module_built_cluster_is_judged_in_child_modules(aws_plan, tmp_path):
+@pytest.mark.e2e
+@requires_terraform
+def test_module_built_cluster_is_judged_in_child_modules(aws_plan_live, tmp_path):
     """terraform-aws-modules layout: module.vpc, module.eks, module.eks.module.x["name"]."""
     from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
     from kubeprod.local.server import status
@@ -406,7 +467,7 @@ def test_module_built_cluster_is_judged_in_child_modules(aws_plan, tmp_path):
     text = render_texts({OVERRIDE_FILE: override_file("eu-west-1", endpoint)}, "")[OVERRIDE_FILE]
     provider_only = text[: text.index("\nresource ")]  # the endpoints, none of kubeprod's skips
     (work / OVERRIDE_FILE).write_text(provider_only)
-    tf = Terraform(work, env=aws_plan["target"].tf_env())
+    tf = Terraform(work, env=aws_plan_live["target"].tf_env())
     tf.init(backend=False)
     tf.plan("modular.tfplan")
     plan = tf.show_json("modular.tfplan")
