@@ -351,12 +351,19 @@ def test_every_requirement_has_a_mutation():
     assert set(MUTATIONS) | {"DR-1", "DR-2", "DR-3", "DR-5"} == set(REGISTRY)
 
 
-def test_production_plan_passes_with_its_directory(aws_plan):
-    report = check_plan_json(aws_plan["plan"], config_dir=aws_plan["workdir"])
+def test_production_plan_passes_with_its_directory(aws_plan, example_env):
+    """Judged as `kubeprod plan` judges it: beside its directory, by the spec's thresholds."""
+    from kubeprod.policy.rules import Options
+
+    report = check_plan_json(
+        aws_plan["plan"], config_dir=aws_plan["workdir"], options=Options.from_spec(example_env)
+    )
     assert report.passed, report.summary()
     rules = report.rule_status()
-    # `kubeprod plan` writes the kubernetes/ manifests beside the module: all judged
-    assert all(rules[r] == "pass" for r in rules), {r: s for r, s in rules.items() if s != "pass"}
+    # `kubeprod plan` writes the kubernetes/ manifests beside the module: all judged, except
+    # what only a drill history can show (none has been run for the checked-in plan)
+    not_passed = {r: s for r, s in rules.items() if s != "pass"}
+    assert set(not_passed) <= {"DR-3", "DR-5"} and set(not_passed.values()) <= {"unknown"}, rules
     cluster = next(f for f in report.findings if f.address == CLUSTER and f.rule_id == "CHR-1")
     assert cluster.file.endswith("eks.tf") and cluster.line
 
