@@ -101,7 +101,7 @@ def patch_eks_ami_parameters() -> None:
         name = self.normalize_name(key) if match else ""
         if match and not dict.__contains__(self, name):
             self.setdefault(name, []).append(
-                Parameter(
+                Parameter(  # type: ignore[abstract]  # moto's concrete at runtime
                     account_id=self.account_id,
                     name=key,
                     value=f"{match['minor']}.0-{LOCAL_AMI_DATE}",
