@@ -107,7 +107,8 @@ def repair(
 ) -> dict[str, Any]:
     """Plan, approve and apply the repair through the change gate, as an emergency change
     that carries the drill's ID. Returns the apply result."""
-    from kubeprod.change import approval, bundle, gate
+    from kubeprod.change import apply as gate
+    from kubeprod.change import approval, bundle
     from kubeprod.change.planning import plan
 
     say("plan the repair ...")
