@@ -364,6 +364,7 @@ def test_production_plan_passes_with_its_directory(aws_plan, example_env):
     # what only a drill history can show (none has been run for the checked-in plan)
     not_passed = {r: s for r, s in rules.items() if s != "pass"}
     assert set(not_passed) <= {"DR-3", "DR-5"} and set(not_passed.values()) <= {"unknown"}, rules
+    assert rules["SEC-5"] == rules["SEC-6"] == rules["CHR-6"] == "pass", rules
     cluster = next(f for f in report.findings if f.address == CLUSTER and f.rule_id == "CHR-1")
     assert cluster.file.endswith("eks.tf") and cluster.line
 
