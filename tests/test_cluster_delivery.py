@@ -241,3 +241,22 @@ def test_terraform_apply_refuses_a_manifest_bundle(repo):
     planned = delivery.plan(repo["spec"], "aws")["bundle"]
     assert os.path.isdir(planned)
     assert main(["cluster", "apply", str(Path(planned).parent)]) == 2
+
+
+def test_missing_kubectl_is_a_clear_error(repo, monkeypatch, capsys):
+    planned = delivery.plan(repo["spec"], "aws")["bundle"]
+    approval.approve(bundle.load(planned), "alice")
+    monkeypatch.setenv("KUBEPROD_KUBECTL", "kubectl-that-is-not-installed")
+    assert main(["cluster", "apply", planned]) == 1
+    err = capsys.readouterr().err
+    assert "is not installed" in err and "Traceback" not in err
+    assert changelog.read("production") == []  # nothing was attempted
+
+
+def test_review_json_binds_the_hash(repo, capsys):
+    planned = delivery.plan(repo["spec"], "gcp")["bundle"]
+    assert main(["--output", "json", "review", planned]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "cluster-manifests"
+    assert data["manifests_sha256"] == bundle.load(planned).plan_sha256
+    assert data["approve"].startswith(f"kubeprod approve {planned} --by NAME --plan-hash ")
