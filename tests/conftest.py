@@ -93,3 +93,23 @@ def baseline_renders(tmp_path_factory, example_env) -> dict[str, Path]:
         render_to(example_env, cloud, str(EXAMPLE), directory)
         out[cloud] = directory
     return out
+
+
+def _checkov_available() -> bool:
+    from kubeprod.errors import KubeprodError
+    from kubeprod.policy.checkov import checkov_executable
+
+    try:
+        checkov_executable()
+    except KubeprodError:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `checkov` are skipped, saying why, where checkov is not installed."""
+    marked = [item for item in items if item.get_closest_marker("checkov")]
+    if marked and not _checkov_available():
+        skip = pytest.mark.skip(reason="checkov not installed (scripts/setup.sh installs it)")
+        for item in marked:
+            item.add_marker(skip)

@@ -191,6 +191,7 @@ def test_dr2_s3_backend_with_lockfile(rendered):
     assert 'version = "~> 5.100"' in text
 
 
+@pytest.mark.checkov
 def test_checkov_zero_failures_beyond_justified_skips(rendered):
     from kubeprod.policy.checkov import load_skips, run_checkov
 
@@ -198,6 +199,7 @@ def test_checkov_zero_failures_beyond_justified_skips(rendered):
     assert run_checkov(rendered, "aws") == []
 
 
+@pytest.mark.checkov
 def test_checkov_catches_an_open_endpoint(tmp_path, rendered):
     """The same run fails when the module is broken: checkov is really judging it."""
     from kubeprod.policy.checkov import run_checkov

@@ -155,13 +155,7 @@ def test_schema_valid_against_azurerm_5_except_known(module_dir: Path) -> None:
     assert all("unknown resource type" in p.problem for p in problems if p not in checked)
 
 
-def _checkov_available() -> bool:
-    return (ROOT / ".venv-checkov" / "bin" / "checkov").is_file() or bool(
-        os.environ.get("KUBEPROD_CHECKOV")
-    )
-
-
-@pytest.mark.skipif(not _checkov_available(), reason="checkov not installed")
+@pytest.mark.checkov
 def test_checkov_clean_with_justified_skips(module_dir: Path) -> None:
     from kubeprod.policy.checkov import load_skips, run_checkov
 

@@ -215,6 +215,7 @@ def test_every_pod_template_is_restricted_and_no_pdb_blocks_a_drain(renders, clo
     assert pdb_lint.lint(objs) == []
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_checkov_kubernetes_passes_with_justified_skips(renders, cloud):
     from kubeprod.policy.checkov import load_skips, run_checkov
@@ -224,6 +225,7 @@ def test_checkov_kubernetes_passes_with_justified_skips(renders, cloud):
     assert run_checkov(renders[cloud] / "kubernetes", cloud, framework="kubernetes") == []
 
 
+@pytest.mark.checkov
 def test_checkov_kubernetes_catches_a_privileged_pod(tmp_path):
     from kubeprod.policy.checkov import run_checkov
 

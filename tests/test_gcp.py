@@ -253,18 +253,7 @@ def test_schema_catches_broken_gcp_module(module_dir: Path, tmp_path: Path) -> N
 # -- checkov --------------------------------------------------------------------------------
 
 
-def _checkov_available() -> bool:
-    from kubeprod.errors import KubeprodError
-    from kubeprod.policy.checkov import checkov_executable
-
-    try:
-        checkov_executable()
-    except KubeprodError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _checkov_available(), reason="checkov not installed")
+@pytest.mark.checkov
 def test_checkov_clean_with_justified_skips(module_dir: Path, bootstrap_dir: Path) -> None:
     from kubeprod.policy.checkov import load_skips, run_checkov
 

@@ -212,13 +212,8 @@ def test_render_runs_the_gate(tmp_path):
     assert "render stopped by the policy gate" in proc.stderr and "[WAIVER]" in proc.stderr
 
 
+@pytest.mark.checkov
 def test_checkov_alongside(azure_dir):
-    from kubeprod.policy.checkov import checkov_executable
-
-    try:
-        checkov_executable()
-    except Exception:
-        pytest.skip("checkov is not installed")
     proc = run("--output", "json", "check", str(azure_dir), "--with-checkov")
     data = json.loads(proc.stdout)
     assert "checkov" in data and data["checkov"]["failed"] == 0, data.get("checkov")
