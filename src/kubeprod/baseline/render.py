@@ -73,6 +73,9 @@ def manifest_files(env: Environment, cloud: str) -> dict[str, list[Obj]]:
     return files
 
 
+# libyaml's safe dumper when PyYAML has it (the same text, ten times faster)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 # The requirement each file meets, written as a tag comment (`kubeprod explain` reads it).
 TAGS = {
     "namespaces.yaml": "SEC-6: workload namespaces enforce the restricted Pod Security "
@@ -87,7 +90,7 @@ TAGS = {
 
 
 def dump(docs: list[Any], tag: str | None = None) -> str:
-    text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, width=100)
+    text = yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=100)
     return f"# {tag}\n{text}" if tag else text
 
 
