@@ -182,11 +182,11 @@ def _document_statements(model: Any) -> list[dict[str, Any]]:
     JSON shape: their JSON is known only after apply, their literal actions before."""
     if model.config_dir is None:
         return []
-    from kubeprod.policy.static import _unquote
-    from kubeprod.terraform.schema_check import parse_module
+    from kubeprod.policy.hcl_expr import Scope, evaluate_raw
+    from kubeprod.policy.static import _unquote, parse_directory
 
     try:
-        parsed, _ = parse_module(model.config_dir)
+        parsed = parse_directory(model.config_dir)  # parsed once per run, shared
     except Exception:  # an unparsable file is reported by the model's own reading
         return []
     out = []
@@ -197,11 +197,16 @@ def _document_statements(model: Any) -> list[dict[str, Any]]:
                     continue
                 for doc in named.values():
                     for stmt in doc.get("statement", []):
-                        actions = [
-                            _unquote(a) for a in stmt.get("actions", []) if isinstance(a, str)
-                        ]
+                        listed = evaluate_raw(stmt.get("actions", []), Scope())
+                        actions = (
+                            [a for a in listed if isinstance(a, str)]
+                            if isinstance(listed, list)
+                            else []
+                        )
                         conditions = {
-                            _unquote(str(c.get("variable", ""))): c.get("values")
+                            str(evaluate_raw(c.get("variable", ""), Scope())): evaluate_raw(
+                                c.get("values"), Scope()
+                            )
                             for c in stmt.get("condition", [])
                         }
                         out.append({"Action": actions, "Condition": conditions})
