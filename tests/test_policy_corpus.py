@@ -97,7 +97,8 @@ def test_messages_say_why(mode):
     assert "only 1 NAT" in net4.message
 
     two = _findings("aws-two-clusters", mode)
-    k8s3 = [f for f in two if f.rule_id == "K8S-3" and f.status == "fail"]
+    sizes = [f for f in two if f.rule_id == "K8S-3" and "workload m" in f.message]
+    k8s3 = [f for f in sizes if f.status == "fail"]
     assert k8s3 and all("cluster prod-green" in f.message for f in k8s3)
     assert any(
         f.rule_id == "K8S-3" and f.status == "pass" and "cluster prod-blue" in f.message
