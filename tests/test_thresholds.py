@@ -106,3 +106,19 @@ def test_missing_cloud_section_is_an_input_error_not_an_assert(
     assert main([command, str(spec), "--cloud", cloud]) == 2
     err = capsys.readouterr().err
     assert f"no clouds.{cloud} section" in err and "Fix:" in err and "Traceback" not in err
+
+
+def test_net6_aks_address_plan_is_a_profile_rule_with_file_and_line(tmp_path, capsys):
+    """validate (not only render) refuses an AKS pod range too small for the node groups."""
+    import yaml
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["network"]["pod_cidr"] = "100.64.0.0/20"
+    spec = tmp_path / "small-pods.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    line = next(
+        n for n, text in enumerate(spec.read_text().splitlines(), 1) if "pod_cidr:" in text
+    )
+    assert f"{spec}:{line}: network.pod_cidr: [NET-6] CNI Overlay gives each node a /24" in err

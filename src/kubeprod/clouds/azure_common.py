@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import math
 import re
 from typing import Any
 
 from kubeprod.clouds.base import section
 from kubeprod.errors import InputError
+from kubeprod.spec.azure_sizing import (  # noqa: F401  (re-exported for the renderer)
+    AZURE_RESERVED_PER_SUBNET,
+    OVERLAY_NODE_PREFIX,
+    address_problems,
+    pod_cidr,
+)
 from kubeprod.spec.model import AzureCloud, Environment
 from kubeprod.terraform.shorthand import E, ref
 
@@ -25,10 +30,6 @@ RG = "azurerm_resource_group.this"
 CLUSTER = "azurerm_kubernetes_cluster.this"
 KEY_VAULT = "azurerm_key_vault.this"
 TAGS = E("local.tags")
-# Azure reserves 5 addresses in every subnet.
-AZURE_RESERVED_PER_SUBNET = 5
-# CNI Overlay gives every node a /24 of the pod range.
-OVERLAY_NODE_PREFIX = 24
 API_SERVER_SUBNET_PREFIX = 28
 
 
@@ -63,50 +64,11 @@ def api_server_subnet(env: Environment) -> str:
     return str(next(first.subnets(new_prefix=API_SERVER_SUBNET_PREFIX)))
 
 
-def pod_cidr(env: Environment) -> str:
-    """The CNI Overlay pod range: network.pod_cidr, else the Azure section's default."""
-    return env.network.pod_cidr or azure_of(env).pod_cidr
-
-
 def check_addresses(env: Environment) -> None:
-    """NET-6 on AKS: nodes fit their subnets, the overlay pod range holds a /24 per node."""
-    zones = azure_of(env).zones
-    groups = env.node_groups
-    if len(env.network.private_subnets) < len(zones):
-        raise InputError(
-            f"network.private_subnets has {len(env.network.private_subnets)} entries for "
-            f"{len(zones)} Azure zones. Fix: give one node subnet per zone"
-        )
-    vnet = ipaddress.ip_network(env.network.vpc_cidr)
-    pods = ipaddress.ip_network(pod_cidr(env))
-    services = ipaddress.ip_network(env.network.service_cidr)
-    for label, net in (("pod range", pods), ("service range", services)):
-        if net.overlaps(vnet):
-            raise InputError(
-                f"the AKS {label} {net} overlaps the VNet {vnet}. Fix: choose a range outside it"
-            )
-    if pods.overlaps(services):
-        raise InputError(f"pod range {pods} overlaps service range {services}. Fix: separate them")
-    max_nodes = groups.system.max_size + groups.workload.max_size
-    # Surge: one extra node per pool during upgrades.
-    max_nodes += 1 + len(zones)
-    pod_slots = 2 ** max(0, OVERLAY_NODE_PREFIX - pods.prefixlen)
-    if pod_slots < max_nodes:
-        raise InputError(
-            f"CNI Overlay gives each node a /24; the pod range {pods} holds {pod_slots} nodes "
-            f"but the node groups can reach {max_nodes} (with upgrade surge). Fix: use a larger "
-            "network.pod_cidr (a /16 holds 256 nodes)"
-        )
-    per_zone = math.ceil(groups.system.max_size / len(zones)) + math.ceil(
-        groups.workload.max_size / len(zones)
-    )
-    for cidr in env.network.private_subnets[: len(zones)]:
-        usable = ipaddress.ip_network(cidr).num_addresses - AZURE_RESERVED_PER_SUBNET
-        if usable < per_zone + 2:
-            raise InputError(
-                f"node subnet {cidr} has {usable} usable addresses for up to {per_zone + 2} "
-                "nodes (with surge). Fix: use a larger private subnet"
-            )
+    """NET-6 on AKS (kubeprod.spec.azure_sizing): the profile reports these with file:line;
+    here the first one stops a render of a spec that skipped the profile."""
+    for _loc, message, fix in address_problems(env):
+        raise InputError(f"{message}. Fix: {fix}")
 
 
 def state_names(env: Environment) -> tuple[str, str]:

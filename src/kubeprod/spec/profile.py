@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
-from kubeprod.spec import capacity, gcp_sizing, versions
+from kubeprod.spec import azure_sizing, capacity, gcp_sizing, versions
 from kubeprod.spec.model import CLOUDS, Environment, NodeGroup, duration_minutes
 from kubeprod.thresholds import SCALE_DOWN_MAX_THRESHOLD, SCALE_DOWN_MIN_MINUTES
 
@@ -534,6 +534,13 @@ def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Violation]:
                 f"'{pattern}' does not name a registry host, so it could admit any image",
                 'write the registry and path, like "quay.io/jetstack/**"',
             )
+
+
+@rule
+def aks_addresses_fit(env: Environment) -> Iterator[Violation]:
+    """NET-6 on AKS: node subnets, the CNI Overlay pod range and the service range fit."""
+    for loc, message, fix in azure_sizing.address_problems(env):
+        yield Violation(loc, "NET-6", message, fix)
 
 
 @rule
