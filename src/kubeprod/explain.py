@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -21,8 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kubeprod.errors import InputError
 from kubeprod.facts import CLOUDS, not_covered
+from kubeprod.policy.engine import check_directory
+from kubeprod.policy.rules import REGISTRY
+from kubeprod.render import baseline_texts, bootstrap_module, render_module
 from kubeprod.requirements import PROCESS, Req, requirement_of
+from kubeprod.spec import load_spec, profile
 from kubeprod.spec.model import Environment
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (src/kubeprod/explain.py)
@@ -153,12 +159,8 @@ def _annotated(lines: list[str], start: int, *, top_level: bool) -> list[int]:
 
 def rendered_texts(env: Environment, spec: str, cloud: str) -> tuple[dict[str, str], str]:
     """(path -> text of the module and its state-backend module, the module's directory)."""
-    from kubeprod.render import bootstrap_module, render_module
-
     out = f"infra/{env.name}/{cloud}"
     texts = {f"{out}/{n}": t for n, t in render_module(env, cloud, spec, out).items()}
-    from kubeprod.render import baseline_texts
-
     manifests = baseline_texts(env, cloud, spec, out)
     texts.update({f"{out}/kubernetes/{n}": t for n, t in manifests.items()})
     boot = f"{out}-bootstrap"
@@ -168,8 +170,6 @@ def rendered_texts(env: Environment, spec: str, cloud: str) -> tuple[dict[str, s
 
 def gate_findings(texts: dict[str, str], module_dir: str) -> list[Any]:
     """The policy gate's findings on the rendered module (judged statically)."""
-    from kubeprod.policy.engine import check_directory
-
     with tempfile.TemporaryDirectory(prefix="kubeprod-explain-") as tmp:
         for path, text in texts.items():
             if path.startswith(module_dir + "/"):  # the module and its kubernetes/ manifests
@@ -194,8 +194,6 @@ def _where(obj: Any) -> str:
 @cache
 def profile_rules() -> dict[Req, list[Check]]:
     """Requirement -> the production-profile rules that cite it."""
-    from kubeprod.spec import profile
-
     out: dict[Req, list[Check]] = {}
     for func in profile.RULES:
         source = inspect.getsource(func)
@@ -211,8 +209,6 @@ def profile_rules() -> dict[Req, list[Check]]:
 @cache
 def gate_rules() -> dict[Req, list[Check]]:
     """Requirement -> the gate rules whose ID belongs to it, with how each cloud is judged."""
-    from kubeprod.policy.rules import REGISTRY
-
     out: dict[Req, list[Check]] = {}
     for rule_id, cls in sorted(REGISTRY.items()):
         req = requirement_of(rule_id)
@@ -338,8 +334,6 @@ def _worst(statuses: list[str]) -> str:
 
 def parse_requirement(text: str) -> Req:
     """`text` as a requirement ID, or an InputError listing the valid ones (exit 2)."""
-    from kubeprod.errors import InputError
-
     try:
         return Req.parse(text)
     except ValueError as exc:
@@ -435,11 +429,6 @@ def _summary_cell(req: Req, answer: CloudAnswer) -> str:
 
 def run_explain(args: Any) -> int:
     """The `kubeprod explain` command."""
-    import json
-
-    from kubeprod.errors import InputError
-    from kubeprod.spec import load_spec
-
     given = list(args.args)
     if args.all and len(given) != 1:
         raise InputError(
@@ -543,8 +532,6 @@ EXAMPLE_SPEC = "examples/production.yaml"
 
 def readme_table(root: Path = ROOT) -> str:
     """The feature table for the repository's example spec."""
-    from kubeprod.spec import load_spec
-
     env = load_spec(root / EXAMPLE_SPEC)
     return feature_table(explain(env, EXAMPLE_SPEC, list(Req)))
 
