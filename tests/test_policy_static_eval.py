@@ -220,3 +220,14 @@ def test_backend_with_nested_block_and_bom(tmp_path):
     assert backend["config"]["encrypt"] is True and backend["config"]["use_lockfile"] is True
     assert backend["config"]["assume_role"]["role_arn"].endswith("role/state")
     assert "backend.tf" in parse_directory(tmp_path)
+
+
+def test_bom_file_keeps_its_resources_lines_and_lifecycle(tmp_path):
+    text = (
+        'resource "aws_eks_cluster" "this" {\n  name = "x"\n'
+        "  lifecycle {\n    prevent_destroy = true\n  }\n}\n"
+    )
+    (tmp_path / "main.tf").write_bytes("\ufeff".encode() + text.encode())
+    (res,) = from_directory(tmp_path).resources
+    assert res.address == "aws_eks_cluster.this" and res.values["name"] == "x"
+    assert res.line == 1 and res.prevent_destroy is True

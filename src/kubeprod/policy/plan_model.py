@@ -463,7 +463,7 @@ def ignored_by_override(directory: Path) -> dict[str, list[str]]:
     for path in Path(directory).glob("*.tf"):
         if not is_override(path):
             continue
-        text = _strip_comments(path.read_text(encoding="utf-8"))
+        text = _strip_comments(path.read_text(encoding="utf-8-sig"))
         matches = list(_RESOURCE_RE.finditer(text))
         for i, m in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -480,7 +480,7 @@ def emptied_by_override(directory: Path) -> set[str]:
     out: set[str] = set()
     for path in Path(directory).glob("*.tf"):
         if is_override(path):
-            text = _strip_comments(path.read_text(encoding="utf-8"))
+            text = _strip_comments(path.read_text(encoding="utf-8-sig"))
             out.update(f"{t}.{n}" for t, n in _EMPTIED_RE.findall(text))
     return out
 
