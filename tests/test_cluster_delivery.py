@@ -260,3 +260,11 @@ def test_review_json_binds_the_hash(repo, capsys):
     assert data["kind"] == "cluster-manifests"
     assert data["manifests_sha256"] == bundle.load(planned).plan_sha256
     assert data["approve"].startswith(f"kubeprod approve {planned} --by NAME --plan-hash ")
+
+
+def test_the_same_set_planned_twice_in_a_second_gets_two_bundles(repo, monkeypatch):
+    monkeypatch.setenv("KUBEPROD_NOW", IN_WINDOW.isoformat())  # the bundle's time stamp
+    first = delivery.plan(repo["spec"], "aws")["bundle"]
+    second = delivery.plan(repo["spec"], "aws")["bundle"]  # same clock reading, same set
+    assert first != second and second.endswith("-2")
+    assert bundle.load(second).integrity_problems() == []

@@ -114,6 +114,19 @@ def read_set(directory: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.yaml"))}
 
 
+def _new_bundle_dir(root: Path, name: str) -> Path:
+    """A new bundle directory (with its manifests/); the same set planned twice in one
+    second gets a suffix, never another bundle's directory."""
+    for n in range(1, 1000):
+        path = root / (name if n == 1 else f"{name}-{n}")
+        try:
+            (path / ManifestBundle.FILES_DIR).mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return path
+    raise KubeprodError(f"{root}: 999 bundles named {name}. Fix: clean up old bundles")
+
+
 def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     """Render, check and bundle the manifest set for `cloud`; return the bundle's facts."""
     from kubeprod.change import clock, gitinfo
@@ -132,8 +145,9 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     text = set_text(files)
     set_hash = _sha(text)
     made = clock.now()
-    path = bundles_root(env.name) / f"{clock.stamp(made)}-cluster-{cloud}-{set_hash[:12]}"
-    (path / ManifestBundle.FILES_DIR).mkdir(parents=True)
+    path = _new_bundle_dir(
+        bundles_root(env.name), f"{clock.stamp(made)}-cluster-{cloud}-{set_hash[:12]}"
+    )
     for name, body in files.items():
         (path / ManifestBundle.FILES_DIR / name).write_text(body, encoding="utf-8")
     try:
