@@ -16,7 +16,8 @@ from typing import Any
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, blocks
-from kubeprod.policy.rules.lookup import AUTO_MODE, aws_node_shapes, azure_pools, spec_module
+from kubeprod.policy.rules.lookup import AUTO_MODE, aws_node_shapes, azure_pools
+from kubeprod.spec import capacity
 
 AZURE_RESERVED_PER_SUBNET = 5  # Azure reserves the first four and the last address
 AKS_AZURE_CNI_DEFAULT_MAX_PODS = 30  # azurerm: max_pods defaults to 30 with Azure CNI
@@ -36,7 +37,6 @@ def _cni_settings(ctx: Ctx) -> dict[str, Any]:
 
 def aws_capacity(ctx: Ctx) -> None:
     """Per node subnet: addresses the node groups need at max_size vs usable addresses."""
-    capacity = spec_module("capacity")
     env = _cni_settings(ctx)
     if str(env.get("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", "")).lower() == "true":
         return  # pods take addresses from the ENIConfig subnets, judged by their own CIDRs

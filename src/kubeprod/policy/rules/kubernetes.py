@@ -18,19 +18,14 @@ from kubeprod.policy.rules.lookup import (
     gcp_pool_max,
     gcp_pool_min,
     gcp_pools,
-    spec_module,
 )
+from kubeprod.spec import versions
 
 
 def expected_version(ctx: Ctx) -> str:
     if ctx.opt.kubernetes_version:
         return ctx.opt.kubernetes_version
-    return _versions().n_minus_one()
-
-
-def _versions() -> Any:
-    """kubeprod.spec.versions without importing kubeprod.spec (see lookup.spec_module)."""
-    return spec_module("versions")
+    return versions.n_minus_one()
 
 
 def _is_version(want: str) -> Any:
@@ -77,7 +72,7 @@ class VersionNMinusOne(Rule):
                 c, "release_channel.0.channel", lambda v: v in ("STABLE", "REGULAR"), '"STABLE"'
             )
             ctx.check(c, "min_master_version", _is_version(want), f'"{want}"')
-        gke.channel_offers_version(ctx, _versions())
+        gke.channel_offers_version(ctx, versions)
 
 
 def _sum(values: list[Any]) -> Any:

@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kubeprod.policy.plan_model import UNKNOWN, Model, Ref, Resource
 from kubeprod.policy.rules.base import blocks
 
 SYSTEM_TAINT = "CriticalAddonsOnly"
-
-
-def spec_module(name: str) -> Any:
-    """A pure module of kubeprod.spec (versions, capacity) without importing the package
-    (pydantic: a third of a second the gate does not otherwise need)."""
-    import importlib.util
-    import sys
-
-    full = f"kubeprod.spec.{name}"
-    if full not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "spec" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(full, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module  # dataclasses look their module up while executing
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[full]
-            raise
-    return sys.modules[full]
 
 
 def _named_system(*names: Any) -> bool:
