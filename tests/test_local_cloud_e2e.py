@@ -234,13 +234,17 @@ def test_second_plan_shows_no_changes(cloud):
     assert result["changes"] is False, result["counts"]
 
 
-def test_zz_local_stop_leaves_no_process(cloud):
-    pid = cloud["status"]["pid"]
-    stopped = run("--output", "json", "local", "stop", env=cloud["env"])
+def test_local_stop_leaves_no_process(tmp_path):
+    """A local cloud of its own (not the module's), so no other test depends on the order."""
+    env = {**os.environ, "KUBEPROD_HOME": str(tmp_path)}
+    started = run("--output", "json", "local", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    pid = json.loads(run("--output", "json", "local", "status", env=env).stdout)["pid"]
+    stopped = run("--output", "json", "local", "stop", env=env)
     assert json.loads(stopped.stdout)["stopped"] is True
     assert (
         not Path(f"/proc/{pid}").exists()
         or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     )
-    status = run("--output", "json", "local", "status", env=cloud["env"])
+    status = run("--output", "json", "local", "status", env=env)
     assert status.returncode == 3 and json.loads(status.stdout)["running"] is False
