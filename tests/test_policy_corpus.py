@@ -121,3 +121,18 @@ def test_directory_messages_for_dynamic_blocks():
     assert not any("release_channel" in f.message and "unset" in f.message for f in gke)
     k8s5 = next(f for f in gke if f.rule_id == "K8S-5")
     assert k8s5.status == "fail" and "public endpoint is off" in k8s5.message
+
+
+def test_gke_pod_range_too_small_fails_net6(tmp_path):
+    """NET-6 on GKE: 33 nodes at peak (pools at max plus one surge node per zone) need a
+    /24 pod block each; a /20 pods range holds 16."""
+    import shutil
+
+    work = tmp_path / "gke"
+    shutil.copytree(CORPUS / "gcp-safer-cluster", work)
+    main = work / "main.tf"
+    main.write_text(main.read_text().replace('"10.24.0.0/14"', '"10.24.0.0/20"'))
+    net6 = [f for f in check_directory(work).findings if f.rule_id == "NET-6"]
+    failed = [f for f in net6 if f.status == "fail"]
+    assert failed and "4096 usable addresses" in failed[0].message
+    assert "8448" in failed[0].message and failed[0].address == "google_compute_subnetwork.nodes"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from typing import TYPE_CHECKING
 
-from kubeprod.spec.model import Environment, NodeGroup
+if TYPE_CHECKING:  # annotations only: the policy gate uses the arithmetic without pydantic
+    from kubeprod.spec.model import Environment, NodeGroup
 
 GKE_DEFAULT_MAX_PODS = 110
 GCP_RESERVED_PER_SUBNET = 4  # network, gateway, second-to-last and broadcast addresses

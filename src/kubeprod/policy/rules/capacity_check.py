@@ -142,3 +142,57 @@ def _judge(
             attr,
             f"a /{32 - bits} or larger, or fewer nodes / max pods per node",
         )
+
+
+def gcp_capacity(ctx: Ctx) -> None:
+    """GKE: the pods secondary range holds a pod block (2 x max pods, a power of two) per
+    node, and the node range one address per node, for every pool at its maximum plus the
+    upgrade surge (kubeprod.spec.gcp_sizing, as the profile checks our spec)."""
+    from kubeprod.policy.rules.lookup import gcp_pool_max, gcp_pool_zones
+    from kubeprod.spec import gcp_sizing
+
+    for cluster in ctx.model.of("google_container_cluster"):
+        subnet = _gke_subnetwork(ctx, cluster)
+        if subnet is None:
+            continue
+        pods_range = cluster.get("ip_allocation_policy.0.cluster_secondary_range_name")
+        ranges = {
+            r.get("range_name"): r.get("ip_cidr_range")
+            for r in blocks(subnet.get("secondary_ip_range"))
+        }
+        pods_cidr, node_cidr = ranges.get(pods_range), subnet.get("ip_cidr_range")
+        pods_need = nodes_need = 0
+        users: list[str] = []
+        for pool in ctx.model.of("google_container_node_pool"):
+            if pool.get("cluster") not in (cluster.get("name"), cluster.get("id")):
+                continue
+            top, zones = gcp_pool_max(pool, ctx.model), gcp_pool_zones(pool, ctx.model)
+            per_node = (
+                pool.get("max_pods_per_node")
+                or cluster.get("default_max_pods_per_node")
+                or gcp_sizing.GKE_DEFAULT_MAX_PODS
+            )
+            if not isinstance(top, int) or not isinstance(per_node, int):
+                return  # a size known only after apply: nothing honest to compare
+            surge = gcp_sizing.SURGE_PER_ZONE * (len(zones) if isinstance(zones, list) else 1)
+            nodes = top + surge
+            pods_need += nodes * gcp_sizing.pod_block_size(per_node)
+            nodes_need += nodes
+            users.append(f"{pool.address} ({nodes} nodes x {per_node} pods)")
+        if not users:
+            continue
+        if isinstance(pods_cidr, str):
+            have = ipaddress.ip_network(pods_cidr, strict=False).num_addresses
+            _judge(ctx, subnet, "secondary_ip_range (pods)", pods_cidr, have, pods_need, users)
+        if isinstance(node_cidr, str):
+            have = gcp_sizing.usable_addresses(node_cidr)
+            _judge(ctx, subnet, "ip_cidr_range", node_cidr, have, nodes_need, users)
+
+
+def _gke_subnetwork(ctx: Ctx, cluster: Resource) -> Resource | None:
+    """The google_compute_subnetwork a cluster names (by name, self link or reference)."""
+    wanted = cluster.get("subnetwork")
+    for s in ctx.model.of("google_compute_subnetwork"):
+        if wanted is not None and wanted in (s.get("name"), s.get("id"), s.get("self_link")):
+            return s
+    return None

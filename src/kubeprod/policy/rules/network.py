@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from kubeprod.policy.plan_model import UNKNOWN, Resource, from_data_source
 from kubeprod.policy.rules import aks
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, cidrs, rule, show
-from kubeprod.policy.rules.capacity_check import aws_capacity, azure_capacity
+from kubeprod.policy.rules.capacity_check import aws_capacity, azure_capacity, gcp_capacity
 from kubeprod.policy.rules.lookup import aws_private_subnets, aws_public_subnets, azure_pools
 
 
@@ -435,6 +435,7 @@ class AddressesFit(Rule):
         if len(ctx.findings) == before:
             for res, attr, value in named:
                 ctx.ok(res, f"{attr} {value} overlaps nothing", attr)
+        gcp_capacity(ctx)
 
 
 _ = ipaddress  # the cidr helpers live in base
