@@ -7,7 +7,7 @@ import subprocess
 import hcl2
 from conftest import requires_terraform
 
-from kubeprod.terraform.hcl import Block, Call, Comment, Expr, quote, render_file
+from kubeprod.hcl import Block, Call, Comment, Expr, quote, render_file
 
 
 def sample() -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kubeprod.clouds.base import environment_tags, terraform_block
+from kubeprod.hcl import block_lines
+from kubeprod.hcl.shorthand import E, at, compare, for_map, lifecycle, ref, template
 from kubeprod.spec import load_spec
-from kubeprod.terraform.hcl import block_lines
-from kubeprod.terraform.shorthand import E, at, compare, for_map, lifecycle, ref, template
 
 
 def test_ref_and_at_build_references():

@@ -118,7 +118,5 @@ def test_net6_aks_address_plan_is_a_profile_rule_with_file_and_line(tmp_path, ca
     spec.write_text(yaml.safe_dump(data, sort_keys=False))
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err
-    line = next(
-        n for n, text in enumerate(spec.read_text().splitlines(), 1) if "pod_cidr:" in text
-    )
+    line = next(n for n, text in enumerate(spec.read_text().splitlines(), 1) if "pod_cidr:" in text)
     assert f"{spec}:{line}: network.pod_cidr: [NET-6] CNI Overlay gives each node a /24" in err

@@ -175,7 +175,7 @@ def _discover_backend(target: Target) -> dict[str, Any] | None:
 
 def backend_config(target: Target, outputs: dict[str, Any]) -> Path:
     """Write the S3 backend settings `terraform init` reads; return the file."""
-    from kubeprod.terraform.hcl import render_attributes
+    from kubeprod.hcl import render_attributes
 
     settings: dict[str, Any] = {"bucket": outputs["bucket"], "kms_key_id": outputs["kms_key_arn"]}
     name = "backend.s3.tfbackend"

@@ -21,11 +21,11 @@ from kubeprod.clouds.aws_iam import (
 )
 from kubeprod.clouds.base import Files, section
 from kubeprod.clouds.tags import tag
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import B, D, E, R, interp, lifecycle
 from kubeprod.requirements import Req
 from kubeprod.spec import capacity
 from kubeprod.spec.model import Environment, duration_minutes
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 PROVIDER_CONSTRAINT = "~> 5.100"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"

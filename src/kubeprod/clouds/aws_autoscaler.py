@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kubeprod.clouds.aws_iam import ACCOUNT, PARTITION, policy_document, statement
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import E, R, interp
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import E, R, interp
 
 if TYPE_CHECKING:
     from kubeprod.clouds.aws import AwsRenderer

@@ -13,9 +13,9 @@ terraform aws provider `aws_backup_plan`, `aws_backup_vault_lock_configuration`.
 from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp, lifecycle
 
 RECOVERY_PROVIDER = "aws.recovery"
 # Vault lock: changeable for 3 days (the AWS minimum), then compliance mode.

@@ -17,8 +17,8 @@ from kubeprod.clouds.aws_iam import (
     statement,
 )
 from kubeprod.clouds.base import Files, section
+from kubeprod.hcl.shorthand import B, D, E, R, interp, lifecycle
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.shorthand import B, D, E, R, interp, lifecycle
 
 
 def bucket_name(env: Environment, account: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kubeprod.terraform.hcl import Block, Call, Expr
-from kubeprod.terraform.shorthand import B, D, interp
+from kubeprod.hcl import Block, Call, Expr
+from kubeprod.hcl.shorthand import B, D, interp
 
 ACCOUNT = "data.aws_caller_identity.current.account_id"
 PARTITION = "data.aws_partition.current.partition"

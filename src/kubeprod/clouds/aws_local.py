@@ -8,8 +8,8 @@ in the README, so nobody mistakes the local target for production.
 
 from __future__ import annotations
 
+from kubeprod.hcl import Block, Comment, Expr
 from kubeprod.local.moto_server import LOCAL_AMI_DATE
-from kubeprod.terraform.hcl import Block, Comment, Expr
 
 OVERRIDE_FILE = "kubeprod_local_override.tf"
 SERVICES = (

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from kubeprod.clouds.azure_common import CLUSTER, TAGS, azure_of, common, pod_cidr
 from kubeprod.clouds.tags import tag
+from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, R, at, compare, for_map, ref, template
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment, NodeGroup, duration_minutes
-from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, R, at, compare, for_map, ref, template
 
 MAX_PODS = 110
 # AKS planned maintenance windows last at least 4 hours.

@@ -20,8 +20,8 @@ cross-region restore makes them restorable in the paired region (docs/dr.md).
 from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import schedule_for
+from kubeprod.hcl import Block, Comment, Expr
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment, Expr
 
 RG = "azurerm_resource_group.this"
 CLUSTER = "azurerm_kubernetes_cluster.this"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from kubeprod.clouds.azure_common import azure_of, state_names
 from kubeprod.clouds.azure_versions import AZURERM, TERRAFORM_CONSTRAINT, providers_tf
 from kubeprod.clouds.base import Files, environment_tags, terraform_block
+from kubeprod.hcl import Comment
+from kubeprod.hcl.shorthand import B, E, R, ref
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Comment
-from kubeprod.terraform.shorthand import B, E, R, ref
 
 
 def bootstrap_files(env: Environment) -> Files:

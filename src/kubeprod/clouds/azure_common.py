@@ -17,6 +17,7 @@ from typing import Any
 
 from kubeprod.clouds.base import section
 from kubeprod.errors import InputError
+from kubeprod.hcl.shorthand import E, ref
 from kubeprod.spec.azure_sizing import (  # noqa: F401  (re-exported for the renderer)
     AZURE_RESERVED_PER_SUBNET,
     OVERLAY_NODE_PREFIX,
@@ -24,7 +25,6 @@ from kubeprod.spec.azure_sizing import (  # noqa: F401  (re-exported for the ren
     pod_cidr,
 )
 from kubeprod.spec.model import AzureCloud, Environment
-from kubeprod.terraform.shorthand import E, ref
 
 RG = "azurerm_resource_group.this"
 CLUSTER = "azurerm_kubernetes_cluster.this"

@@ -10,8 +10,8 @@ removing a file from Git must not delete a namespace and its workloads.
 from __future__ import annotations
 
 from kubeprod.clouds.azure_common import CLUSTER
+from kubeprod.hcl import Block, Comment, Expr
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment, Expr
 
 
 def gitops_tf(env: Environment) -> list[Block | Comment]:

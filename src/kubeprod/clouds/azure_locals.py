@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from kubeprod.clouds.azure_common import azure_of
 from kubeprod.clouds.base import environment_tags
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B
 
 
 def split_range(minimum: int, maximum: int, parts: int) -> list[tuple[int, int]]:

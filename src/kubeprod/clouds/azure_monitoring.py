@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from kubeprod.clouds.azure_common import CLUSTER, KEY_VAULT, RG, TAGS, alnum, common
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import B, E, R, at, ref
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import B, E, R, at, ref
 
 # Log Analytics keeps data at most 730 days in the interactive tier.
 LOG_ANALYTICS_MAX_RETENTION = 730

@@ -13,9 +13,9 @@ from kubeprod.clouds.azure_common import (
     azure_of,
     common,
 )
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, ref, template
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R, ref, template
 
 # Ports of public LoadBalancer Services (the ingress controller) the node subnets admit.
 INGRESS_PORTS = ("80", "443")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kubeprod.clouds.azure_common import CLUSTER, KEY_VAULT, RG
-from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, for_map, ref
+from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, for_map, ref
 
 
 def outputs_tf() -> list[Block | Comment]:

@@ -13,9 +13,9 @@ from kubeprod.clouds.azure_common import (
     key_vault_name,
 )
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE
+from kubeprod.hcl import Block, Call, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, R, ref, template
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, R, ref, template
 
 # Azure RBAC assignments take effect after a delay; the AVM Key Vault module waits 30 s
 # (`wait_for_rbac_before_key_operations`). Doubled for a production first apply.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from kubeprod.clouds.azure_common import azure_of, state_names
 from kubeprod.clouds.base import terraform_block
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, D
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, D
 
 TERRAFORM_CONSTRAINT = ">= 1.9"
 AZURERM_VERSION = "~> 4.55"

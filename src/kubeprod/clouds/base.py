@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import ClassVar, Literal, Protocol, overload
 
 from kubeprod.errors import InputError
+from kubeprod.hcl import Block, Comment
 from kubeprod.spec.model import AwsCloud, AzureCloud, Environment, GcpCloud
-from kubeprod.terraform.hcl import Block, Comment
 
 Files = dict[str, list[Block | Comment]]
 

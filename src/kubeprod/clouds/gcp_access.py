@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import E, R
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import E, R
 
 # GKE IAM role of the spec's cluster admins (access.gcp_admin_members): full control of the
 # project's clusters and every Kubernetes object in them (docs/gcp.md, "Cluster admins").

@@ -15,9 +15,9 @@ enough that the newest `min_recovery_points` always survive.
 from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days, schedule_for
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp
 
 CLUSTER = "google_container_cluster.this"
 GKE_BACKUP_AGENT = (

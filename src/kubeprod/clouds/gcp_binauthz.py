@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kubeprod.clouds.gcp_common import gcp_of
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R
 
 
 def binauthz_tf(env: Environment) -> list[Block | Comment]:

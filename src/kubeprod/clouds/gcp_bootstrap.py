@@ -10,9 +10,9 @@ from kubeprod.clouds.gcp_common import (
     state_bucket,
 )
 from kubeprod.clouds.gcp_versions import GOOGLE
+from kubeprod.hcl import Call, Comment
+from kubeprod.hcl.shorthand import B, D, E, R, lifecycle
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Call, Comment
-from kubeprod.terraform.shorthand import B, D, E, R, lifecycle
 
 
 def bootstrap_files(env: Environment) -> Files:

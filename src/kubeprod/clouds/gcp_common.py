@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from kubeprod.clouds.base import environment_tags, section
 from kubeprod.errors import InputError
+from kubeprod.hcl import Block, Expr
+from kubeprod.hcl.shorthand import R, lifecycle, ref
 from kubeprod.spec.model import Environment, GcpCloud
-from kubeprod.terraform.hcl import Block, Expr
-from kubeprod.terraform.shorthand import R, lifecycle, ref
 
 PROVIDER_CONSTRAINT = "~> 6.50"
 TERRAFORM_CONSTRAINT = ">= 1.10.0"

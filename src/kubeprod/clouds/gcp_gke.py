@@ -12,10 +12,10 @@ from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment, MaintenanceWindow, duration_minutes
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp, lifecycle
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 LOGGING_COMPONENTS = GKE_LOGGING_COMPONENTS

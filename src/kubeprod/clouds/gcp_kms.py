@@ -4,9 +4,9 @@ the notification topic, each granted to its service agent (SEC-3 / SEC-8)."""
 from __future__ import annotations
 
 from kubeprod.clouds.gcp_common import crypto_key, kms_binding
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import E, R, interp
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import E, R, interp
 
 
 def kms_tf(env: Environment) -> list[Block | Comment]:

@@ -4,9 +4,9 @@ node and container alert policies (CHR-7)."""
 from __future__ import annotations
 
 from kubeprod.clouds.base import environment_tags
+from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, R, ref, template
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, R, ref, template
 
 
 def channel_list(env: Environment) -> list[Expr] | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from kubeprod.clouds.base import environment_tags
 from kubeprod.clouds.gcp_common import gcp_of, secondary_ranges
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
 from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp, lifecycle
 
 # Ports the control plane uses to reach admission webhooks on the nodes of a cluster with a
 # peered control plane (terraform-google-kubernetes-engine modules/private-cluster/firewall.tf).

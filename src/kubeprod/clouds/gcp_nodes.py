@@ -6,11 +6,11 @@ from __future__ import annotations
 from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.gcp_gke import node_config
 from kubeprod.clouds.tags import tag
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
 from kubeprod.requirements import Req
 from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp, lifecycle
 
 # Least privilege for nodes: GKE's purpose-built node role, plus pulling images.
 NODE_ROLES = (

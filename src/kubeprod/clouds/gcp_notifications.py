@@ -6,9 +6,9 @@ from __future__ import annotations
 from kubeprod.clouds.base import environment_tags
 from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.gcp_monitoring import channel_list
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, interp
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, E, R, interp
 
 NOTIFICATION_RETENTION = "604800s"  # 7 days on the topic
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kubeprod.terraform.hcl import Block, Comment, Expr
-from kubeprod.terraform.shorthand import B, E, interp
+from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, interp
 
 
 def outputs_tf() -> list[Block | Comment]:

@@ -3,9 +3,9 @@ agents and the retention of the _Default log bucket (K8S-7)."""
 
 from __future__ import annotations
 
+from kubeprod.hcl import Block, Call, Comment
+from kubeprod.hcl.shorthand import B, E, R
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Call, Comment
-from kubeprod.terraform.shorthand import B, E, R
 
 REQUIRED_APIS = (
     "binaryauthorization.googleapis.com",

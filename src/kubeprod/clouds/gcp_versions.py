@@ -11,9 +11,9 @@ from kubeprod.clouds.gcp_common import (
     gcp_of,
     state_bucket,
 )
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, D, E, template
 from kubeprod.spec.model import Environment
-from kubeprod.terraform.hcl import Block, Comment
-from kubeprod.terraform.shorthand import B, D, E, template
 
 GOOGLE = ("hashicorp/google", PROVIDER_CONSTRAINT)
 

@@ -9,8 +9,8 @@ top-level comment, a tag inside a block the line after it.
 
 from __future__ import annotations
 
+from kubeprod.hcl import Comment
 from kubeprod.requirements import Req
-from kubeprod.terraform.hcl import Comment
 
 
 def tag(*reqs: Req, note: str = "") -> Comment:

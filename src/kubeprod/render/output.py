@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kubeprod.clouds.base import Files
 from kubeprod.errors import KubeprodError
-from kubeprod.terraform.hcl import render_file
+from kubeprod.hcl import render_file
 
 MARKER = "kubeprod:generated"
 _HASH_RE = re.compile(r"^# kubeprod:generated sha256=([0-9a-f]{64})\n", re.M)
