@@ -722,6 +722,24 @@ def test_prefix_delegation_or_secondary_cidr_clears_capacity(tmp_path: Path) -> 
     assert load_spec(path).network.pod_ip_mode == "secondary-cidr"
 
 
+def test_access1_asks_admins_only_for_the_configured_clouds(tmp_path: Path) -> None:
+    """An AWS-only spec needs cluster_admin_arns, not the Azure or GCP admin lists."""
+    data = yaml.safe_load(EXAMPLE)
+    del data["clouds"]["azure"], data["clouds"]["gcp"]
+    for cloud in ("azure", "gcp"):  # other per-cloud settings of the example go too
+        data.get("dr", {}).get("recovery_region", {}).pop(cloud, None)
+    data["access"] = {"cluster_admin_arns": ["arn:aws:iam::111122223333:user/ops/alice"]}
+    path = tmp_path / "aws-only.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_spec(path).access.cluster_admin_arns == ["arn:aws:iam::111122223333:user/ops/alice"]
+    data["access"] = {"gcp_admin_members": ["user:alice@example.com"]}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecInvalid) as info:
+        load_spec(path)
+    assert [p.rule for p in info.value.problems] == ["ACCESS-1"]
+    assert info.value.problems[0].field == "access.cluster_admin_arns"
+
+
 def test_wider_prefix_is_configurable(tmp_path: Path) -> None:
     text = sub("[203.0.113.0/24]", "[198.51.0.0/16]")(EXAMPLE)
     text = sub("max_public_prefix: 24", "max_public_prefix: 16")(text)
