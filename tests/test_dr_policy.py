@@ -171,7 +171,11 @@ def test_dr5_drills_within_targets_pass_and_over_targets_fail(renders: dict[str,
     assert set(_status(renders["aws"], "DR-5", _options(good))) == {"pass"}
     slow = [*good, _drill("region-loss", days_ago=0.5, rto=300.0, rpo=3.0, status="failed")]
     failed = _status(renders["aws"], "DR-5", _options(slow))["fail"]
-    assert any("RTO 300" in m and "targets RTO 240" in m for m in failed), failed
+    assert any("RTO 300.0" in m and "targets RTO 240" in m for m in failed), failed
+    stopped = _drill("zone-loss", days_ago=0.1, rto=0, rpo=0, status="failed")
+    stopped.update(rto_minutes=None, rpo_minutes=None, stopped_at="verified", error="boom")
+    failed = _status(renders["aws"], "DR-5", _options([*good, stopped]))["fail"]
+    assert any("did not recover (stopped at verified: boom)" in m for m in failed), failed
 
 
 def test_dr3_recent_passing_drill_passes_old_one_fails_none_is_unknown(

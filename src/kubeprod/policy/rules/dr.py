@@ -243,18 +243,28 @@ class RecoveryObjectives(Rule):
                 continue
             at = (f"drill {last['id']}", None, None)
             rto, rpo = last.get("rto_minutes"), last.get("rpo_minutes")
-            within = rto is not None and rpo is not None and rto <= target[0] and rpo <= target[1]
-            measured = (
-                f"measured RTO {rto:.1f} min / RPO {rpo:.1f} min"
-                if within
-                else (f"measured RTO {rto} min / RPO {rpo} min")
-            )
-            if within:
-                ctx.ok(None, f"{measured} within {target[0]}/{target[1]} min", "drills", at=at)
+            if rto is None or rpo is None:
+                ctx.fail(
+                    None,
+                    f"the last {scenario} drill did not recover (stopped at "
+                    f"{last.get('stopped_at')}: {last.get('error')})",
+                    "drills",
+                    "fix what stopped it (kubeprod dr history) and drill again",
+                    at=at,
+                )
+            elif rto <= target[0] and rpo <= target[1]:
+                ctx.ok(
+                    None,
+                    f"measured RTO {rto:.1f} min / RPO {rpo:.1f} min within "
+                    f"{target[0]}/{target[1]} min",
+                    "drills",
+                    at=at,
+                )
             else:
                 ctx.fail(
                     None,
-                    f"{measured}, targets RTO {target[0]} / RPO {target[1]} min",
+                    f"measured RTO {rto:.1f} min / RPO {rpo:.1f} min, targets RTO "
+                    f"{target[0]} / RPO {target[1]} min",
                     "drills",
                     "speed up the recovery (docs/dr.md) and drill again",
                     at=at,
