@@ -145,3 +145,22 @@ def test_recovery_spec_moves_region_and_zones(tmp_path: Path) -> None:
     assert env.clouds.aws.region == "eu-central-1"
     assert env.clouds.aws.zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
     assert env.dr.recovery_region.aws == "eu-west-1"
+
+
+def test_deleting_a_nat_gateway_frees_its_elastic_ip() -> None:
+    """The local cloud behaves as AWS: the zone's NAT gateway can be re-created with its EIP."""
+    import boto3
+    from moto import mock_aws
+
+    from kubeprod.local.moto_server import patch_nat_gateway_delete
+
+    patch_nat_gateway_delete()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]
+        ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+        again = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]
+        assert again["NatGatewayId"] != nat["NatGatewayId"]

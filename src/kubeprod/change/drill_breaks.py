@@ -1,8 +1,8 @@
 """Breaking the environment out of band for a DR drill: through the cloud's API, never terraform.
 
 The zone-loss drill takes away what one zone's loss takes away from the module: the zone's
-NAT gateway, its private route table association, and a node group (kubeprod's node groups
-span the zones, so losing a zone's capacity is modelled by deleting the workload group).
+NAT gateway, its private route table association, and the zone's node group (the workload
+group pinned to that zone; a group spanning the zones when there is none).
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ def break_zone(target: Any, outputs: dict[str, Any], zone: str) -> list[str]:
                 done.append(f"route-table-association {assoc['RouteTableAssociationId']}")
     cluster = outputs["cluster_name"]
     groups = eks.list_nodegroups(clusterName=cluster)["nodegroups"]
-    workload = next((g for g in groups if "workload" in g), None)
+    # the zone's own node group when groups are per zone, else the workload group
+    workload = next((g for g in groups if g.endswith(zone)), None) or next(
+        (g for g in groups if "workload" in g), None
+    )
     if workload:
         eks.delete_nodegroup(clusterName=cluster, nodegroupName=workload)
         done.append(f"node-group {workload}")

@@ -107,8 +107,7 @@ def repair(
 ) -> dict[str, Any]:
     """Plan, approve and apply the repair through the change gate, as an emergency change
     that carries the drill's ID. Returns the apply result."""
-    from kubeprod.change import apply as gate
-    from kubeprod.change import approval, bundle
+    from kubeprod.change import apply, approval, bundle
     from kubeprod.change.planning import plan
 
     say("plan the repair ...")
@@ -119,7 +118,7 @@ def repair(
     approval.approve(found, approver)
     say(f"apply as an emergency change (drill {drill.id}) ...")
     started = time.monotonic()
-    result = gate.apply_bundle(
+    result = apply.apply_bundle(
         planned["bundle"],
         emergency=True,
         override_provenance=True,

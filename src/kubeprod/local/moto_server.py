@@ -119,6 +119,31 @@ def patch_eks_ami_parameters() -> None:
     ParameterDict._kubeprod_patched = True  # type: ignore[attr-defined]
 
 
+def patch_nat_gateway_delete() -> None:
+    """DeleteNatGateway releases the gateway's Elastic IP association, as on AWS (idempotent).
+
+    moto marks the gateway deleted but leaves its EIP associated, so re-creating the zone's
+    NAT gateway with the same EIP (a zone-loss drill's repair) failed AlreadyAssociated.
+    """
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    if getattr(NatGatewayBackend, "_kubeprod_patched", False):
+        return
+    original = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_gateway(self: Any, nat_gateway_id: str) -> Any:
+        gateway = original(self, nat_gateway_id)
+        for address in gateway.address_set:
+            allocation = address.get("allocationId")
+            for eip in self.address_by_allocation([allocation]) if allocation else []:
+                if eip.eni is not None and eip.eni is getattr(gateway, "_eni", None):
+                    self.disassociate_address(address=eip.public_ip)
+        return gateway
+
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway  # type: ignore[method-assign]
+    NatGatewayBackend._kubeprod_patched = True  # type: ignore[attr-defined]
+
+
 LOSE_REGION_PATH = "/moto-api/kubeprod/lose-region"
 
 
@@ -173,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     patch_ebs_default_key()
     patch_eks_ami_parameters()
     patch_lose_region()
+    patch_nat_gateway_delete()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])
