@@ -326,3 +326,12 @@ def test_sec3_sec4_sec5_volume_key_release_addons_and_cni_role(parsed):
         "AmazonEKS_CNI_Policy"
         in (resources(parsed, "aws_iam_role_policy_attachment")["vpc_cni"]["for_each"])
     )
+
+
+def test_render_matches_the_packaged_provider_schema(rendered):
+    """Every type and attribute of the AWS render is in the aws 5.100.0 schema subset that
+    ships with kubeprod (copied verbatim from the real provider), so it is checked offline
+    too, not only by terraform validate where a provider mirror exists."""
+    from kubeprod.terraform.schema_check import SCHEMA_DIR, validate_module
+
+    assert validate_module(rendered, SCHEMA_DIR / "aws.json") == []
