@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubeprod.clouds.aws_bootstrap import bucket_name
+from kubeprod.clouds.aws_local import OVERRIDE_FILE, backend_settings, override_file
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.hcl import render_attributes
+from kubeprod.local import server
+from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
+from kubeprod.policy.gate import enforce_plan
+from kubeprod.render import bootstrap_module, header_for, render_module, write_baseline
+from kubeprod.render.output import render_texts, write_module
+from kubeprod.spec import load_spec
 from kubeprod.spec.model import Environment
+from kubeprod.terraform.faults import raise_if_locked, refuse_errored_state
+from kubeprod.terraform.runner import Progress, Terraform, TerraformError
 
 PLAN_FILE = "kubeprod.tfplan"
 
@@ -50,8 +61,6 @@ class Target:
         assert aws is not None
         env = {"AWS_REGION": aws.region, "AWS_DEFAULT_REGION": aws.region}
         if self.local:
-            from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
-
             env.update(TEST_CREDENTIALS)
             env["AWS_CA_BUNDLE"] = str(ca_bundle())
             env.update({"AWS_PROFILE": "", "AWS_SESSION_TOKEN": ""})
@@ -72,13 +81,9 @@ def _require_aws(env: Environment, cloud: str) -> None:
 
 
 def target_for(spec: str, cloud: str, local: bool) -> Target:
-    from kubeprod.spec import load_spec
-
     env = load_spec(spec)
     _require_aws(env, cloud)
     if local:
-        from kubeprod.local import server
-
         endpoint: str | None = server.start()["endpoint"]
         base = server.home() / "local" / env.name
         return Target(env, spec, base / cloud, base / f"{cloud}-bootstrap", endpoint)
@@ -88,8 +93,6 @@ def target_for(spec: str, cloud: str, local: bool) -> Target:
 
 def terraform_for(workdir: Path, target: Target) -> Any:
     """The terraform runner for a directory of `target`, with its cloud's environment."""
-    from kubeprod.terraform.runner import Terraform
-
     return Terraform(workdir, env=target.tf_env())
 
 
@@ -107,13 +110,8 @@ def ensure_backend(target: Target) -> dict[str, Any]:
 
 def bootstrap_tf(target: Target) -> Any:
     """Write the state-backend module and init it; the runner for it."""
-    from kubeprod.render import bootstrap_module
-    from kubeprod.render.output import write_module
-
     extra: dict[str, Any] = {}
     if target.endpoint:
-        from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
-
         aws = target.env.clouds.aws
         assert aws is not None
         extra[OVERRIDE_FILE] = override_file(aws.region, target.endpoint, main_module=False)
@@ -156,9 +154,7 @@ def backend_outputs(target: Target) -> dict[str, Any]:
 def _discover_backend(target: Target) -> dict[str, Any] | None:
     """The state bucket and KMS key by their spec-derived names (read-only calls)."""
     try:
-        import boto3
-
-        from kubeprod.clouds.aws_bootstrap import bucket_name
+        import boto3  # lazy: only the real-AWS path needs it (a second to import)
 
         aws = target.env.clouds.aws
         assert aws is not None
@@ -175,13 +171,9 @@ def _discover_backend(target: Target) -> dict[str, Any] | None:
 
 def backend_config(target: Target, outputs: dict[str, Any]) -> Path:
     """Write the S3 backend settings `terraform init` reads; return the file."""
-    from kubeprod.hcl import render_attributes
-
     settings: dict[str, Any] = {"bucket": outputs["bucket"], "kms_key_id": outputs["kms_key_arn"]}
     name = "backend.s3.tfbackend"
     if target.endpoint:
-        from kubeprod.clouds.aws_local import backend_settings
-
         settings.update(backend_settings(target.endpoint))
         name = "local.s3.tfbackend"
     path = target.workdir / name
@@ -193,15 +185,8 @@ def backend_config(target: Target, outputs: dict[str, Any]) -> Path:
 
 def prepare(target: Target, outputs: dict[str, Any]) -> Any:
     """Render the module (plus the local override), init and validate it."""
-    from kubeprod.render import render_module
-    from kubeprod.render.output import write_module
-
     texts = render_module(target.env, "aws", target.spec, str(target.workdir))
     if target.endpoint:
-        from kubeprod.clouds.aws_local import OVERRIDE_FILE, override_file
-        from kubeprod.render import header_for
-        from kubeprod.render.output import render_texts
-
         aws = target.env.clouds.aws
         assert aws is not None
         texts.update(
@@ -218,11 +203,9 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
                 header_for(target.spec, "aws", str(target.workdir)),
             )
         )
-    from kubeprod.terraform.faults import refuse_errored_state
 
     refuse_errored_state(target.workdir)
     write_module(texts, target.workdir)
-    from kubeprod.render import write_baseline
 
     write_baseline(target.env, "aws", target.spec, target.workdir)
     config = backend_config(target, outputs)
@@ -234,9 +217,6 @@ def prepare(target: Target, outputs: dict[str, Any]) -> Any:
 
 def plan_checked(target: Target, tf: Any, out: str, *extra: str) -> bool:
     """terraform plan; a state lock left by a killed apply names `kubeprod unlock`."""
-    from kubeprod.terraform.faults import raise_if_locked
-    from kubeprod.terraform.runner import TerraformError
-
     try:
         return bool(tf.plan(out, *extra))
     except TerraformError as exc:
@@ -270,10 +250,6 @@ def describe_counts(counts: dict[str, int]) -> str:
 
 def render_bootstrap(spec: str, cloud: str) -> dict[str, Any]:
     """Azure and GCP: write the state-backend module; applying it needs the provider."""
-    from kubeprod.render import bootstrap_module
-    from kubeprod.render.output import write_module
-    from kubeprod.spec import load_spec
-
     env = load_spec(spec)
     if getattr(env.clouds, cloud) is None:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
@@ -318,15 +294,12 @@ def make_plan(spec: str, cloud: str, *, local: bool) -> Planned:
     tf = prepare(target, backend_outputs(target))
     changed = plan_checked(target, tf, PLAN_FILE)
     plan_json = tf.show_json(PLAN_FILE)
-    from kubeprod.policy.gate import enforce_plan
 
     enforce_plan(plan_json, target.workdir, spec, stage="plan", env=target.env)
     return Planned(target, tf, plan_json, change_counts(plan_json), changed)
 
 
 def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, Any]:
-    from kubeprod.terraform.runner import Progress
-
     started = time.monotonic()
     target = target_for(spec, cloud, local)
     if not local and target.env.profile == "production":
@@ -345,7 +318,6 @@ def up(spec: str, cloud: str, *, local: bool, quiet: bool = False) -> dict[str, 
     say("plan ...")
     changed = tf.plan(PLAN_FILE)
     plan_json = tf.show_json(PLAN_FILE)
-    from kubeprod.policy.gate import enforce_plan
 
     say("policy gate ...")
     enforce_plan(plan_json, target.workdir, spec, stage="up", env=target.env)
