@@ -1,4 +1,8 @@
-"""The gate inside `render`, `plan` and `up`, and the `kubeprod check` command."""
+"""The gate inside `render`, `plan` and `up`, and the `kubeprod check` command.
+
+The CLI parser imports this module (`add_arguments`), so every heavy import happens
+inside a function: `kubeprod --help` stays instant.
+"""
 
 from __future__ import annotations
 
