@@ -8,41 +8,25 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
 from kubeprod.spec import azure_sizing, capacity, gcp_sizing, versions
-from kubeprod.spec.model import CLOUDS, Environment, NodeGroup, duration_minutes
+from kubeprod.spec.model import Environment, NodeGroup, duration_minutes
+from kubeprod.spec.profile_rules import (  # noqa: F401  (Loc, Rule: re-exported)
+    RULES,
+    Loc,
+    Rule,
+    Violation,
+    configured_clouds,
+    rule,
+)
 from kubeprod.thresholds import SCALE_DOWN_MAX_THRESHOLD, SCALE_DOWN_MIN_MINUTES
-
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Violation:
-    loc: Loc
-    rule: str
-    message: str
-    fix: str
-
-
-Rule = Callable[[Environment], Iterator[Violation]]
-RULES: list[Rule] = []
-
-
-def rule(func: Rule) -> Rule:
-    RULES.append(func)
-    return func
 
 
 def check_profile(env: Environment) -> list[Violation]:
     """Every production-profile violation in `env`."""
     return [v for check in RULES for v in check(env)]
-
-
-def configured_clouds(env: Environment) -> list[str]:
-    return [c for c in CLOUDS if getattr(env.clouds, c) is not None]
 
 
 @rule

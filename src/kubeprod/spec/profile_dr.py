@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterator
 
 from kubeprod.spec.model import Environment
-from kubeprod.spec.profile import Violation, configured_clouds, rule
+from kubeprod.spec.profile_rules import Violation, configured_clouds, rule
 
 _SCENARIOS = ("zone_loss", "region_loss")
 
