@@ -155,6 +155,30 @@ def test_sec3_autoscaling_role_exists_before_the_key_names_it(cloud):
     assert role["Arn"] in principals
 
 
+def test_sec3_import_mode_adopts_the_autoscaling_role_an_account_has(cloud, tmp_path):
+    """Issue 10, AWS 1, the other switch position: the fixture's apply created the role, so
+    this account now has it; an environment of its own with
+    `autoscaling_service_linked_role: import` plans to import it, not to create it again."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    zones = "    zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n"
+    assert text.count(zones) == 1 and text.count("name: production\n") == 1
+    text = text.replace(zones, zones + "    autoscaling_service_linked_role: import\n")
+    spec = tmp_path / "adopt.yaml"
+    spec.write_text(text.replace("name: production\n", "name: adopt\n"), encoding="utf-8")
+    proc = run("--output", "json", "plan", str(spec), "--cloud", "aws", "--local", env=cloud["env"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    plan = json.loads((Path(json.loads(proc.stdout)["bundle"]) / "plan.json").read_text())
+    (role,) = [
+        c
+        for c in plan["resource_changes"]
+        if c["address"] == "aws_iam_service_linked_role.autoscaling"
+    ]
+    assert role["change"]["importing"]["id"].endswith(
+        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    assert role["change"]["actions"] in (["no-op"], ["update"])  # tags may differ: no create
+
+
 def test_sec4_node_groups_track_the_ami_release(cloud):
     """Issue 10, AWS 2: release_version comes from the SSM parameter for the version."""
     eks, ssm = cloud["client"]("eks"), cloud["client"]("ssm")
