@@ -151,7 +151,7 @@ def test_k8s2_k8s3_chr4_node_groups(parsed):
 
 
 def test_split_evenly():
-    from kubeprod.clouds.aws import split_evenly
+    from kubeprod.clouds.aws_nodes import split_evenly
 
     assert split_evenly(20, 3) == [7, 7, 6]
     assert split_evenly(3, 3) == [1, 1, 1]

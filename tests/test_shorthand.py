@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kubeprod.clouds.base import environment_tags, terraform_block
-from kubeprod.hcl import block_lines
-from kubeprod.hcl.shorthand import E, at, compare, for_map, lifecycle, ref, template
+from kubeprod.hcl import Call, block_lines
+from kubeprod.hcl.shorthand import E, at, compare, for_list, for_map, lifecycle, ref, template
 from kubeprod.spec import load_spec
 
 
@@ -31,6 +31,13 @@ def test_for_map_with_and_without_condition():
     assert for_map("zone", "z", "local.zones", E("z"), where=where).text == (
         '{ for zone, z in local.zones : zone => z if zone != "1" }'
     )
+
+
+def test_for_list_takes_a_value_as_collection():
+    built = for_list("zone", Call("keys", E("local.zones")), E("aws_subnet.private[zone].id"))
+    assert built.text == "[for zone in keys(local.zones) : aws_subnet.private[zone].id]"
+    with pytest.raises(ValueError):
+        for_list("x", [str(i) * 20 for i in range(10)], E("x"))
 
 
 def test_compare_refuses_multi_line_values():

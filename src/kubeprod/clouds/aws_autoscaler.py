@@ -13,15 +13,11 @@ eks:DescribeNodegroup, scoped to this cluster's node groups).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from kubeprod.clouds.aws_common import aws_of, role
 from kubeprod.clouds.aws_iam import ACCOUNT, PARTITION, policy_document, statement
 from kubeprod.hcl import Block, Comment
 from kubeprod.hcl.shorthand import E, R, interp
 from kubeprod.spec.model import Environment
-
-if TYPE_CHECKING:
-    from kubeprod.clouds.aws import AwsRenderer
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -42,7 +38,7 @@ WRITE_ACTIONS = [
 ]
 
 
-def autoscaler_tf(renderer: AwsRenderer, env: Environment) -> list[Block | Comment]:
+def autoscaler_tf(env: Environment) -> list[Block | Comment]:
     """IAM role, its policy and the pod identity association of the Cluster Autoscaler."""
     blocks: list[Block | Comment] = [
         Comment(
@@ -50,13 +46,13 @@ def autoscaler_tf(renderer: AwsRenderer, env: Environment) -> list[Block | Comme
             "gets this role through EKS Pod Identity; writes only on this cluster's groups."
         )
     ]
-    blocks += renderer._role(
+    blocks += role(
         "cluster_autoscaler",
         "pods.eks.amazonaws.com",
         [],
         "Cluster Autoscaler (EKS Pod Identity)",
     )
-    region = env.clouds.aws.region if env.clouds.aws else ""
+    region = aws_of(env).region
     owned_tag = interp("aws:ResourceTag/k8s.io/cluster-autoscaler/${local.cluster_name}")
     blocks += [
         policy_document(
@@ -98,7 +94,7 @@ def autoscaler_tf(renderer: AwsRenderer, env: Environment) -> list[Block | Comme
             namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
             role_arn=E("aws_iam_role.cluster_autoscaler.arn"),
-            depends_on=E("[aws_eks_addon.before_nodes]"),
+            depends_on=[E("aws_eks_addon.before_nodes")],
         ),
     ]
     return blocks

@@ -7,7 +7,7 @@ the main module's `terraform init` reads.
 
 from __future__ import annotations
 
-from kubeprod.clouds.aws import PROVIDER_CONSTRAINT, TERRAFORM_CONSTRAINT
+from kubeprod.clouds.aws_common import PROVIDER_CONSTRAINT, TERRAFORM_CONSTRAINT
 from kubeprod.clouds.aws_iam import (
     ACCOUNT,
     PARTITION,

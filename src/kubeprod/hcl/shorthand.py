@@ -60,6 +60,11 @@ def for_map(
     return Expr(f"{{ for {key}, {value} in {source} : {key} => {literal(result)}{condition} }}")
 
 
+def for_list(value: str, collection: object, result: object) -> Expr:
+    """`[for value in collection : result]`; the collection is any one-line value."""
+    return Expr(f"[for {value} in {literal(collection)} : {literal(result)}]")
+
+
 def template(*parts: str | Expr) -> Expr:
     """A string template: literal text (escaped) and interpolated expressions, in order.
 
