@@ -56,7 +56,8 @@ def addons_tf(env: Environment) -> list[Block | Comment]:
     return [
         Comment(
             "SEC-5: the VPC CNI enforces NetworkPolicy (default-deny policies ship in\n"
-            "manifests/). Networking add-ons come up before the nodes; the rest after."
+            "kubernetes/network-policies.yaml). Networking add-ons come up before the\n"
+            "nodes; the rest after."
         ),
         B("locals", addons_before_nodes=before, addons_after_nodes=after),
         R(
