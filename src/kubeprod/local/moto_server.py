@@ -171,6 +171,8 @@ def lose_region(region: str) -> dict[str, Any]:
             for name, bucket in list(backend.buckets.items()):
                 if bucket.region_name == region:
                     del backend.buckets[name]
+                    # moto looks unknown names up across accounts: forget it there too
+                    s3_backends.bucket_accounts.pop(name, None)
                     buckets.append(name)
     return {"region": region, "regional_backends": dropped, "buckets": buckets}
 
