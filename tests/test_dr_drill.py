@@ -133,7 +133,7 @@ def test_lose_region_drops_one_region_and_keeps_the_rest() -> None:
         assert "10.1.0.0/16" not in cidrs
         assert "10.2.0.0/16" in {v["CidrBlock"] for v in central.describe_vpcs()["Vpcs"]}
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["b-eu-central-1"]
-        with pytest.raises(s3.exceptions.ClientError, match="404|NoSuchBucket|Not Found"):
+        with pytest.raises(s3.exceptions.ClientError, match=r"404|NoSuchBucket|Not Found"):
             s3.head_bucket(Bucket="b-eu-west-1")  # gone, not a lookup loop
         assert iam.get_role(RoleName="survivor")["Role"]["RoleName"] == "survivor"
 
