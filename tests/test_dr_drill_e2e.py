@@ -50,12 +50,9 @@ def _drill(cloud, scenario: str) -> dict:
 def test_dr3_dr5_zone_loss_drill_breaks_and_recovers_within_targets(cloud):
     entry = _drill(cloud, "zone-loss")
     assert entry["status"] == "passed" and entry["within_targets"]
-    assert list(entry["steps"]) == [
-        "declared",
-        "recovery_started",
-        "infrastructure_ready",
-        "verified",
-    ]
+    steps = ["declared", "recovery_started", "infrastructure_ready", "verified"]
+    times = [entry["steps"][s] for s in steps]  # every step, in order
+    assert times == sorted(times)
     broken = next(t for t in entry["timeline"] if t["what"] == "broken")
     kinds = {d.split()[0] for d in broken["deleted"]}
     assert kinds == {"nat-gateway", "route-table-association", "node-group"}
