@@ -74,7 +74,7 @@ def test_dr4_region_loss_drill_rebuilds_in_the_recovery_region(cloud):
     assert what[:4] == ["recovery-point", "region-lost", "read-back", "state-restored"]
     lost = entry["timeline"][1]
     assert lost["region"] == "eu-west-1" and lost["buckets"]
-    assert 0 < entry["rpo_minutes"] < entry["targets"]["rpo_minutes"]
+    assert 0 <= entry["rpo_minutes"] < entry["targets"]["rpo_minutes"]  # seconds, locally
     assert 0 < entry["rto_minutes"] <= entry["targets"]["rto_minutes"]
     recovery = entry["recovery_spec"]
     plan = run("--output", "json", "plan", recovery, "--cloud", "aws", "--local", env=cloud["env"])
