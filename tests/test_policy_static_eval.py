@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeprod.policy.engine import check_directory
-from kubeprod.policy.plan_model import UNKNOWN, Ref, backend_of
-from kubeprod.policy.static import from_directory, parse_directory
+from kubeprod.policy.plan_model import UNKNOWN, Ref
+from kubeprod.policy.static import backend_of, from_directory, parse_directory
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

@@ -153,7 +153,9 @@ def check_plan_json(
 ) -> Report:
     """Judge a plan (`terraform show -json`). `config_dir`: its .tf files, for prevent_destroy,
     file:line and the backend (without it those are reported as unknown)."""
-    model = from_plan(plan, config_dir=config_dir, path=target)
+    from kubeprod.policy.static import from_directory
+
+    model = from_plan(plan, config_dir=config_dir, path=target, evaluate_directory=from_directory)
     return evaluate(
         model, cloud=cloud, waivers=waivers, options=options, today=today, target=target
     )

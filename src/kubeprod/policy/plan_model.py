@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,8 +213,20 @@ def validate_plan_shape(plan: Any) -> None:
         )
 
 
-def from_plan(plan: dict[str, Any], config_dir: Path | None = None, path: str = "") -> Model:
-    """The model of a plan (`terraform show -json`), resources in child modules included."""
+# Evaluates a configuration directory into a Model (policy.static.from_directory); passed
+# in by the engine so this module, which static builds on, never imports static.
+DirectoryEvaluator = Callable[[Path], "Model"]
+
+
+def from_plan(
+    plan: dict[str, Any],
+    config_dir: Path | None = None,
+    path: str = "",
+    evaluate_directory: DirectoryEvaluator | None = None,
+) -> Model:
+    """The model of a plan (`terraform show -json`), resources in child modules included.
+    With `config_dir`, file:line, prevent_destroy and the backend come from its .tf files;
+    with `evaluate_directory` as well, unknown leaves the configuration proves are filled."""
     validate_plan_shape(plan)
     changes = {c["address"]: c for c in plan.get("resource_changes", []) or []}
     resources: list[Resource] = []
@@ -267,7 +279,7 @@ def from_plan(plan: dict[str, Any], config_dir: Path | None = None, path: str = 
     model = Model(resources, "plan", path=path, outputs=outputs, config_dir=config_dir)
     static: dict[str, dict[str, Any]] | None = None
     if config_dir is not None and any(Path(config_dir).glob("*.tf")):
-        static = _attach_configuration(model, Path(config_dir), plan)
+        static = _attach_configuration(model, Path(config_dir), plan, evaluate_directory)
     expressions = config_expressions(plan)
 
     def unset(res: Resource, path: str) -> bool:
@@ -334,7 +346,10 @@ def _module_dirs(config_dir: Path, plan: dict[str, Any]) -> dict[str, Path]:
 
 
 def _attach_configuration(
-    model: Model, config_dir: Path, plan: dict[str, Any]
+    model: Model,
+    config_dir: Path,
+    plan: dict[str, Any],
+    evaluate_directory: DirectoryEvaluator | None,
 ) -> dict[str, dict[str, Any]] | None:
     """Files, lines and prevent_destroy from the .tf sources beside the plan; the backend."""
     dirs = _module_dirs(config_dir, plan)
@@ -349,22 +364,25 @@ def _attach_configuration(
             r.file, r.line, r.prevent_destroy = found
         elif strip_keys(r.module) in dirs:
             r.prevent_destroy = None
-    model.backend = backend_of(config_dir)
-    return _fill_from_configuration(model, config_dir)
+    if evaluate_directory is None:
+        return None
+    return _fill_from_configuration(model, config_dir, evaluate_directory)
 
 
-def _fill_from_configuration(model: Model, config_dir: Path) -> dict[str, dict[str, Any]] | None:
+def _fill_from_configuration(
+    model: Model, config_dir: Path, evaluate_directory: DirectoryEvaluator
+) -> dict[str, dict[str, Any]] | None:
     """Values the plan shows as known after apply, read from the evaluated configuration
     where it proves them (a literal beside an unknown leaf, a reference to another
     resource's ID); zones taken from a data source are recorded as such. Returns the
     configuration's values by address (None when the directory cannot be evaluated)."""
     from kubeprod.errors import InputError
-    from kubeprod.policy.static import from_directory
 
     try:
-        static_model = from_directory(config_dir)
+        static_model = evaluate_directory(config_dir)
     except InputError:
         return None
+    model.backend = static_model.backend
     static = {r.address: r.values for r in static_model.resources}
     emptied = emptied_by_override(config_dir)
     planned = {r.address for r in model.resources}
@@ -487,30 +505,3 @@ def emptied_by_override(directory: Path) -> set[str]:
 
 def _strip_comments(text: str) -> str:
     return re.sub(r"(#|//)[^\n]*", "", text)
-
-
-def backend_of(directory: Path) -> dict[str, Any] | None:
-    """The backend of a configuration: .terraform/terraform.tfstate (after init), else the .tf."""
-    initialised = Path(directory) / ".terraform" / "terraform.tfstate"
-    if initialised.is_file():
-        try:
-            data = json.loads(initialised.read_text())
-            backend = data.get("backend") or {}
-            if backend.get("type"):
-                return {
-                    "type": backend["type"],
-                    "config": backend.get("config") or {},
-                    "file": str(initialised),
-                }
-        except (OSError, ValueError):
-            pass
-    from kubeprod.errors import InputError
-    from kubeprod.policy.static import backend_from_parsed
-
-    try:
-        found = backend_from_parsed(Path(directory))
-    except InputError:
-        found = None
-    if found is not None:
-        return found
-    return {"type": "local", "config": {}, "file": None}

@@ -637,9 +637,32 @@ def backend_from_parsed(directory: Path) -> dict[str, Any] | None:
     return None
 
 
+def backend_of(directory: Path) -> dict[str, Any] | None:
+    """The backend of a configuration: .terraform/terraform.tfstate (after init), else the .tf."""
+    initialised = Path(directory) / ".terraform" / "terraform.tfstate"
+    if initialised.is_file():
+        try:
+            data = json.loads(initialised.read_text())
+            backend = data.get("backend") or {}
+            if backend.get("type"):
+                return {
+                    "type": backend["type"],
+                    "config": backend.get("config") or {},
+                    "file": str(initialised),
+                }
+        except (OSError, ValueError):
+            pass
+    try:
+        found = backend_from_parsed(Path(directory))
+    except InputError:
+        found = None
+    if found is not None:
+        return found
+    return {"type": "local", "config": {}, "file": None}
+
+
 def from_directory(directory: Path) -> Model:
     """The model of the Terraform configuration in `directory` (and the modules it calls)."""
-    from kubeprod.policy.plan_model import backend_of
 
     directory = Path(directory)
     if not directory.is_dir():
