@@ -372,9 +372,9 @@ def load_spec(path: str | Path, *, profile_rules: bool = True) -> Environment:
                     file,
                     node_line(root, violation.loc),
                     _dotted(violation.loc),
-                    violation.rule,
+                    violation.rule_id,
                     violation.message,
-                    violation.fix,
+                    violation.remediation,
                 )
             )
     if problems:

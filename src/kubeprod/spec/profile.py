@@ -11,28 +11,29 @@ import itertools
 from collections.abc import Iterator
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
+from kubeprod.results import Finding
 from kubeprod.spec import azure_sizing, capacity, gcp_sizing, versions
 from kubeprod.spec.model import Environment, NodeGroup, duration_minutes
 from kubeprod.spec.profile_rules import (  # noqa: F401  (Loc, Rule: re-exported)
     RULES,
     Loc,
     Rule,
-    Violation,
     configured_clouds,
     rule,
+    violation,
 )
 from kubeprod.thresholds import SCALE_DOWN_MAX_THRESHOLD, SCALE_DOWN_MIN_MINUTES
 
 
-def check_profile(env: Environment) -> list[Violation]:
-    """Every production-profile violation in `env`."""
+def check_profile(env: Environment) -> list[Finding]:
+    """Every production-profile violation in `env` (failing Findings located by `loc`)."""
     return [v for check in RULES for v in check(env)]
 
 
 @rule
-def at_least_one_cloud(env: Environment) -> Iterator[Violation]:
+def at_least_one_cloud(env: Environment) -> Iterator[Finding]:
     if not configured_clouds(env):
-        yield Violation(
+        yield violation(
             ("clouds",),
             "SPEC-CLOUD",
             "no cloud is configured",
@@ -41,9 +42,9 @@ def at_least_one_cloud(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def private_endpoint(env: Environment) -> Iterator[Violation]:
+def private_endpoint(env: Environment) -> Iterator[Finding]:
     if not env.api_endpoint.private:
-        yield Violation(
+        yield violation(
             ("api_endpoint", "private"),
             "SEC-1",
             "the production profile requires the private cluster endpoint (K8S-4)",
@@ -52,12 +53,12 @@ def private_endpoint(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def public_endpoint_restricted(env: Environment) -> Iterator[Violation]:
+def public_endpoint_restricted(env: Environment) -> Iterator[Finding]:
     api = env.api_endpoint
     if not api.public:
         return
     if not api.public_allowed_cidrs:
-        yield Violation(
+        yield violation(
             ("api_endpoint", "public_allowed_cidrs"),
             "SEC-2",
             "the public endpoint is on but its allow-list is empty",
@@ -67,14 +68,14 @@ def public_endpoint_restricted(env: Environment) -> Iterator[Violation]:
     for index, cidr in enumerate(api.public_allowed_cidrs):
         net = ipaddress.ip_network(cidr)
         if net.prefixlen == 0:
-            yield Violation(
+            yield violation(
                 ("api_endpoint", "public_allowed_cidrs", index),
                 "SEC-2",
                 f"{cidr} opens the API endpoint to the whole internet",
                 "list only your own egress IP ranges",
             )
         elif net.prefixlen < api.max_public_prefix:
-            yield Violation(
+            yield violation(
                 ("api_endpoint", "public_allowed_cidrs", index),
                 "SEC-2",
                 f"{cidr} is wider than /{api.max_public_prefix}, the widest range allowed",
@@ -83,10 +84,10 @@ def public_endpoint_restricted(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def no_spot(env: Environment) -> Iterator[Violation]:
+def no_spot(env: Environment) -> Iterator[Finding]:
     for name in ("system", "workload"):
         if getattr(env.node_groups, name).capacity_type != "on-demand":
-            yield Violation(
+            yield violation(
                 ("node_groups", name, "capacity_type"),
                 "CHR-4",
                 "spot/preemptible capacity is not allowed in production",
@@ -95,13 +96,13 @@ def no_spot(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def three_zones(env: Environment) -> Iterator[Violation]:
+def three_zones(env: Environment) -> Iterator[Finding]:
     for cloud in configured_clouds(env):
         zones = env.cloud_zones(cloud)  # type: ignore[arg-type]
         first: dict[str, int] = {}
         for index, zone in enumerate(zones):
             if zone in first:
-                yield Violation(
+                yield violation(
                     ("clouds", cloud, "zones", index),
                     "NET-5",
                     f"zone {zone} is listed twice (also at position {first[zone] + 1})",
@@ -109,7 +110,7 @@ def three_zones(env: Environment) -> Iterator[Violation]:
                 )
             first.setdefault(zone, index)
         if len(first) < 3:
-            yield Violation(
+            yield violation(
                 ("clouds", cloud, "zones"),
                 "NET-5",
                 f"{len(first)} distinct zone(s) given; production needs at least 3 (CHR-3)",
@@ -118,7 +119,7 @@ def three_zones(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def one_subnet_per_zone(env: Environment) -> Iterator[Violation]:
+def one_subnet_per_zone(env: Environment) -> Iterator[Finding]:
     net = env.network
     by_count: dict[int, list[str]] = {}
     for cloud in configured_clouds(env):
@@ -127,7 +128,7 @@ def one_subnet_per_zone(env: Environment) -> Iterator[Violation]:
         given = len(getattr(net, field))
         for zones, clouds in by_count.items():
             if given != zones:
-                yield Violation(
+                yield violation(
                     ("network", field),
                     rule_id,
                     f"{given} {field.replace('_', ' ')} for {zones} zones ({', '.join(clouds)}); "
@@ -137,7 +138,7 @@ def one_subnet_per_zone(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
+def subnets_fit_vpc(env: Environment) -> Iterator[Finding]:
     net = env.network
     vpc = ipaddress.ip_network(net.vpc_cidr)
     named = [
@@ -146,7 +147,7 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
         for i, c in enumerate(getattr(net, field))
     ]
     if vpc.version != 4:
-        yield Violation(
+        yield violation(
             ("network", "vpc_cidr"),
             "NET-1",
             f"{vpc} is an IPv6 range; the VPC CIDR is IPv4",
@@ -155,14 +156,14 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
         return
     for loc, subnet in named:
         if subnet.version != vpc.version:
-            yield Violation(
+            yield violation(
                 loc,
                 "NET-6",
                 f"{subnet} is IPv6 but the VPC CIDR {vpc} is IPv4",
                 f"choose an IPv4 subnet inside {vpc}",
             )
         elif not subnet.subnet_of(vpc):
-            yield Violation(
+            yield violation(
                 loc,
                 "NET-6",
                 f"{subnet} is outside the VPC CIDR {vpc}",
@@ -170,7 +171,7 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
             )
     for (loc_a, a), (loc_b, b) in itertools.combinations(named, 2):
         if a.version == b.version and a.overlaps(b):
-            yield Violation(
+            yield violation(
                 loc_b,
                 "NET-6",
                 f"{b} overlaps {a} (network.{loc_a[1]}[{loc_a[2]}])",
@@ -179,9 +180,9 @@ def subnets_fit_vpc(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def nat_per_zone(env: Environment) -> Iterator[Violation]:
+def nat_per_zone(env: Environment) -> Iterator[Finding]:
     if not env.network.nat_gateway_per_az:
-        yield Violation(
+        yield violation(
             ("network", "nat_gateway_per_az"),
             "NET-4",
             "production needs a NAT gateway in every zone so one zone's loss "
@@ -191,17 +192,17 @@ def nat_per_zone(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def node_group_sizes(env: Environment) -> Iterator[Violation]:
+def node_group_sizes(env: Environment) -> Iterator[Finding]:
     system, workload = env.node_groups.system, env.node_groups.workload
     if system.min_size < 3:
-        yield Violation(
+        yield violation(
             ("node_groups", "system", "min_size"),
             "K8S-2",
             f"the system group minimum is {system.min_size}; production needs at least 3",
             "set node_groups.system.min_size: 3 or more",
         )
     if workload.min_size < 3:
-        yield Violation(
+        yield violation(
             ("node_groups", "workload", "min_size"),
             "K8S-3",
             f"the workload group minimum is {workload.min_size}; production needs at least 3",
@@ -209,7 +210,7 @@ def node_group_sizes(env: Environment) -> Iterator[Violation]:
         )
     for name, group in (("system", system), ("workload", workload)):
         if group.max_size < group.min_size:
-            yield Violation(
+            yield violation(
                 ("node_groups", name, "max_size"),
                 "K8S-3" if name == "workload" else "K8S-2",
                 f"max_size {group.max_size} is below min_size {group.min_size}",
@@ -218,13 +219,13 @@ def node_group_sizes(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def conservative_scale_down(env: Environment) -> Iterator[Violation]:
+def conservative_scale_down(env: Environment) -> Iterator[Finding]:
     """CHR-6: the floor the policy gate holds every configuration to (kubeprod.thresholds)."""
     auto = env.autoscaler
     for field in ("scale_down_delay_after_add", "scale_down_unneeded_time"):
         value = getattr(auto, field)
         if duration_minutes(value) < SCALE_DOWN_MIN_MINUTES:
-            yield Violation(
+            yield violation(
                 ("autoscaler", field),
                 "CHR-6",
                 f"{value} scales down faster than production allows "
@@ -232,7 +233,7 @@ def conservative_scale_down(env: Environment) -> Iterator[Violation]:
                 f"set autoscaler.{field}: 20m or more",
             )
     if auto.scale_down_utilization_threshold > SCALE_DOWN_MAX_THRESHOLD:
-        yield Violation(
+        yield violation(
             ("autoscaler", "scale_down_utilization_threshold"),
             "CHR-6",
             f"{auto.scale_down_utilization_threshold} removes busy nodes; production allows at "
@@ -242,23 +243,23 @@ def conservative_scale_down(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def encryption_on(env: Environment) -> Iterator[Violation]:
+def encryption_on(env: Environment) -> Iterator[Finding]:
     if not env.encryption.secrets:
-        yield Violation(
+        yield violation(
             ("encryption", "secrets"),
             "SEC-8",
             "Kubernetes secrets must be envelope-encrypted with a KMS / Key Vault key",
             "set encryption.secrets: true",
         )
     if not env.encryption.volumes:
-        yield Violation(
+        yield violation(
             ("encryption", "volumes"),
             "SEC-3",
             "node volumes must be encrypted at rest with a customer-managed key",
             "set encryption.volumes: true",
         )
     if not env.encryption.key_rotation:
-        yield Violation(
+        yield violation(
             ("encryption", "key_rotation"),
             "SEC-8",
             "customer-managed keys must rotate",
@@ -267,10 +268,10 @@ def encryption_on(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def logging_on(env: Environment) -> Iterator[Violation]:
+def logging_on(env: Environment) -> Iterator[Finding]:
     types = set(env.logging.control_plane)
     if "audit" not in types:
-        yield Violation(
+        yield violation(
             ("logging", "control_plane"),
             "SEC-7",
             "audit logging cannot be turned off in production",
@@ -278,7 +279,7 @@ def logging_on(env: Environment) -> Iterator[Violation]:
         )
     missing = sorted(set(EKS_LOG_TYPES) - {"audit"} - types)
     if missing:
-        yield Violation(
+        yield violation(
             ("logging", "control_plane"),
             "K8S-7",
             f"enhanced logging needs every control-plane log type; missing {', '.join(missing)}",
@@ -287,7 +288,7 @@ def logging_on(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
+def kubernetes_n_minus_one(env: Environment) -> Iterator[Finding]:
     version = env.kubernetes.version
     unsupported = [c for c in configured_clouds(env) if version not in versions.STANDARD_SUPPORT[c]]
     if unsupported:
@@ -297,7 +298,7 @@ def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
             if len(lists) == 1
             else "; ".join(f"{c}: {', '.join(versions.STANDARD_SUPPORT[c])}" for c in unsupported)
         )
-        yield Violation(
+        yield violation(
             ("kubernetes", "version"),
             "K8S-1",
             f"{version} is not in standard support on {', '.join(unsupported)} "
@@ -305,14 +306,14 @@ def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
             f'use the N-1 version "{versions.n_minus_one()}"',
         )
     if version == versions.newest_common():
-        yield Violation(
+        yield violation(
             ("kubernetes", "version"),
             "K8S-1",
             f"{version} is the newest version (N); production runs the stable N-1",
             f'use "{versions.n_minus_one()}"',
         )
     if env.kubernetes.support_type != "STANDARD":
-        yield Violation(
+        yield violation(
             ("kubernetes", "support_type"),
             "K8S-1",
             "production stays on versions in standard support",
@@ -321,9 +322,9 @@ def kubernetes_n_minus_one(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def backups_on(env: Environment) -> Iterator[Violation]:
+def backups_on(env: Environment) -> Iterator[Finding]:
     if not env.backup.enabled:
-        yield Violation(
+        yield violation(
             ("backup", "enabled"),
             "DR-1",
             "production needs automated backups of cluster state",
@@ -352,7 +353,7 @@ ADMIN_FIELDS: dict[str, tuple[str, str, str]] = {
 
 
 @rule
-def cluster_admin_per_cloud(env: Environment) -> Iterator[Violation]:
+def cluster_admin_per_cloud(env: Environment) -> Iterator[Finding]:
     """ACCESS-1: every configured cloud names at least one cluster admin.
 
     EKS with authentication mode API and no creator admin, AKS with local accounts off and
@@ -365,7 +366,7 @@ def cluster_admin_per_cloud(env: Environment) -> Iterator[Violation]:
     for cloud in configured_clouds(env):
         field, grant, example = ADMIN_FIELDS[cloud]
         if not getattr(env.access, field):
-            yield Violation(
+            yield violation(
                 ("access", field),
                 "ACCESS-1",
                 f"{cloud} is configured but access.{field} is empty, so nobody could "
@@ -375,7 +376,7 @@ def cluster_admin_per_cloud(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
+def pod_addresses_fit(env: Environment) -> Iterator[Finding]:
     """NET-6 on AWS: the VPC CNI gives each pod a VPC address."""
     if env.clouds.aws is None:
         return
@@ -387,7 +388,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
     mode = net.pod_ip_mode
     if mode == "secondary-cidr":
         if net.pod_cidr is None:
-            yield Violation(
+            yield violation(
                 ("network", "pod_cidr"),
                 "NET-6",
                 "pod_ip_mode secondary-cidr needs a pod_cidr",
@@ -396,7 +397,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
             return
         pod_net = ipaddress.ip_network(net.pod_cidr)
         if pod_net.version != 4:
-            yield Violation(
+            yield violation(
                 ("network", "pod_cidr"),
                 "NET-6",
                 f"pod_cidr {pod_net} is IPv6; the VPC CNI secondary CIDR is IPv4",
@@ -406,7 +407,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
         for other, label in ((net.vpc_cidr, "the VPC CIDR"), (net.service_cidr, "service_cidr")):
             other_net = ipaddress.ip_network(other)
             if other_net.version == 4 and pod_net.overlaps(other_net):
-                yield Violation(
+                yield violation(
                     ("network", "pod_cidr"),
                     "NET-6",
                     f"pod_cidr {pod_net} overlaps {label} {other_net}",
@@ -420,7 +421,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
         field = ("network", "private_subnets")
     need = _zone_need(groups, zones, mode)
     if need is None:
-        yield Violation(
+        yield violation(
             ("node_groups",),
             "NET-6",
             "the pod address need of an instance type is unknown to kubeprod",
@@ -433,7 +434,7 @@ def pod_addresses_fit(env: Environment) -> Iterator[Violation]:
         usable = capacity.usable_addresses(subnet)
         if needed <= usable:
             continue
-        yield Violation(
+        yield violation(
             (*field, index) if field[1] == "private_subnets" else field,
             "NET-6",
             f"{subnet} holds {usable} usable addresses, but one zone's nodes at full size "
@@ -482,7 +483,7 @@ def _per_node(instance_type: str, max_pods: int | None, mode: str) -> int | None
 
 
 @rule
-def gke_channel_offers_version(env: Environment) -> Iterator[Violation]:
+def gke_channel_offers_version(env: Environment) -> Iterator[Finding]:
     """K8S-1 on GCP: `min_master_version` must be a version the release channel offers.
 
     GKE release channels docs: a cluster enrolled in a channel runs the versions that
@@ -494,7 +495,7 @@ def gke_channel_offers_version(env: Environment) -> Iterator[Violation]:
     channel, version = env.kubernetes.release_channel, env.kubernetes.version
     if not versions.gke_channel_offers(channel, version):
         offered = ", ".join(versions.GKE_CHANNEL_MINORS.get(channel, ()))
-        yield Violation(
+        yield violation(
             ("kubernetes", "version"),
             "K8S-1",
             f"GKE's {channel} channel does not offer {version} (it offers {offered}, "
@@ -504,7 +505,7 @@ def gke_channel_offers_version(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Violation]:
+def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Finding]:
     """SEC-6 on GCP: every Binary Authorization allow-list pattern names its registry host;
     a pattern starting with a wildcard admits images from anywhere."""
     if env.clouds.gcp is None:
@@ -512,7 +513,7 @@ def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Violation]:
     for index, pattern in enumerate(env.clouds.gcp.image_allowlist):
         host = pattern.split("/", 1)[0]
         if not host or "*" in host or "://" in pattern or pattern != pattern.strip():
-            yield Violation(
+            yield violation(
                 ("clouds", "gcp", "image_allowlist", index),
                 "SEC-6",
                 f"'{pattern}' does not name a registry host, so it could admit any image",
@@ -521,14 +522,14 @@ def gke_image_allowlist_is_narrow(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def aks_addresses_fit(env: Environment) -> Iterator[Violation]:
+def aks_addresses_fit(env: Environment) -> Iterator[Finding]:
     """NET-6 on AKS: node subnets, the CNI Overlay pod range and the service range fit."""
     for loc, message, fix in azure_sizing.address_problems(env):
-        yield Violation(loc, "NET-6", message, fix)
+        yield violation(loc, "NET-6", message, fix)
 
 
 @rule
-def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
+def gke_addresses_fit(env: Environment) -> Iterator[Finding]:
     """NET-6 on GCP: secondary ranges and the node subnet hold the pools at max + surge."""
     if env.clouds.gcp is None:
         return
@@ -537,7 +538,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     if zones == 0 or not net.private_subnets or not net.public_subnets:
         return  # reported by three_zones / one_subnet_per_zone
     if net.pod_cidr is None:
-        yield Violation(
+        yield violation(
             ("network", "pod_cidr"),
             "NET-6",
             "GKE gives pods a secondary range of the node subnet and none is set",
@@ -559,7 +560,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     for (loc_a, name_a, a), (_loc_b, name_b, b) in itertools.combinations(ranges, 2):
         if ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b)):
             overlapping = True
-            yield Violation(
+            yield violation(
                 loc_a,
                 "NET-6",
                 f"the GKE {name_a} {a} overlaps the {name_b} {b}",
@@ -571,7 +572,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     pods_need = gcp_sizing.pod_addresses_needed(env, zones)
     if pods_need > pods_have:
         peak = gcp_sizing.node_addresses_needed(env, zones)
-        yield Violation(
+        yield violation(
             ("network", "pod_cidr"),
             "NET-6",
             f"{net.pod_cidr} holds {pods_have} pod addresses, but {peak} nodes at peak "
@@ -584,7 +585,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
     nodes_have = gcp_sizing.usable_addresses(net.private_subnets[0])
     nodes_need = gcp_sizing.node_addresses_needed(env, zones)
     if nodes_need > nodes_have:
-        yield Violation(
+        yield violation(
             ("network", "private_subnets", 0),
             "NET-6",
             f"the GKE node subnet {net.private_subnets[0]} holds {nodes_have} nodes, but "
@@ -594,7 +595,7 @@ def gke_addresses_fit(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def cluster_namespaces(env: Environment) -> Iterator[Violation]:
+def cluster_namespaces(env: Environment) -> Iterator[Finding]:
     """SEC-5 / SEC-6: workload namespaces are not system ones; allows name known namespaces;
     system namespaces whose add-ons need privileged stay privileged."""
     from kubeprod.facts.system_namespaces import ALWAYS_PRIVILEGED, is_system, needs_privileged
@@ -602,7 +603,7 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
     cluster = env.cluster
     names = [ns.name for ns in cluster.namespaces]
     if not names:
-        yield Violation(
+        yield violation(
             ("cluster", "namespaces"),
             "SEC-5",
             "no workload namespace: the default-deny and restricted baseline needs one",
@@ -610,7 +611,7 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
         )
     for i, ns in enumerate(cluster.namespaces):
         if is_system(ns.name):
-            yield Violation(
+            yield violation(
                 ("cluster", "namespaces", i, "name"),
                 "SEC-6",
                 f"'{ns.name}' is a system namespace; workload namespaces are restricted and "
@@ -618,7 +619,7 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
                 "name your workload namespace after the workload (e.g. payments)",
             )
         if names.count(ns.name) > 1 and names.index(ns.name) != i:
-            yield Violation(
+            yield violation(
                 ("cluster", "namespaces", i, "name"),
                 "SEC-5",
                 f"namespace '{ns.name}' is listed twice",
@@ -632,7 +633,7 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
     for i, ns in enumerate(cluster.namespaces):
         for j, allow in enumerate(ns.allows):
             if allow.from_namespace not in known:
-                yield Violation(
+                yield violation(
                     ("cluster", "namespaces", i, "allows", j, "from_namespace"),
                     "SEC-5",
                     f"namespace '{allow.from_namespace}' is not declared: an allow from it "
@@ -642,14 +643,14 @@ def cluster_namespaces(env: Environment) -> Iterator[Violation]:
                 )
     for name, level in cluster.system_namespaces.items():
         if name in privileged and level != "privileged":
-            yield Violation(
+            yield violation(
                 ("cluster", "system_namespaces", name),
                 "SEC-6",
                 f"system namespace {name} cannot be '{level}': {privileged[name]}",
                 f"set {name}: privileged (kubeprod audits and warns it at restricted)",
             )
         if name in names:
-            yield Violation(
+            yield violation(
                 ("cluster", "system_namespaces", name),
                 "SEC-6",
                 f"'{name}' is both a workload and a system namespace",
@@ -663,14 +664,14 @@ MAX_OPEN_HOURS_PER_WEEK = 72
 
 
 @rule
-def bounded_windows(env: Environment) -> Iterator[Violation]:
+def bounded_windows(env: Environment) -> Iterator[Finding]:
     """CHG-3: a maintenance window is a bounded time, never "always open"."""
     from kubeprod.spec.model import duration_minutes
 
     windows = env.maintenance.windows
     for index, window in enumerate(windows):
         if duration_minutes(window.duration) > MAX_WINDOW_HOURS * 60:
-            yield Violation(
+            yield violation(
                 ("maintenance", "windows", index, "duration"),
                 "CHG-3",
                 f"a {window.duration} window is longer than {MAX_WINDOW_HOURS}h: changes would "
@@ -679,7 +680,7 @@ def bounded_windows(env: Environment) -> Iterator[Violation]:
             )
     count = sum(len(set(w.days)) for w in windows)
     if count > MAX_WINDOWS_PER_WEEK:
-        yield Violation(
+        yield violation(
             ("maintenance", "windows"),
             "CHG-3",
             f"{count} windows a week; the production profile allows {MAX_WINDOWS_PER_WEEK}",
@@ -687,7 +688,7 @@ def bounded_windows(env: Environment) -> Iterator[Violation]:
         )
     hours = sum(len(set(w.days)) * duration_minutes(w.duration) for w in windows) / 60
     if hours > MAX_OPEN_HOURS_PER_WEEK:
-        yield Violation(
+        yield violation(
             ("maintenance", "windows"),
             "CHG-3",
             f"the windows are open {hours:g}h a week; at most {MAX_OPEN_HOURS_PER_WEEK}h leaves "
@@ -697,7 +698,7 @@ def bounded_windows(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def zones_in_region(env: Environment) -> Iterator[Violation]:
+def zones_in_region(env: Environment) -> Iterator[Finding]:
     """NET-5: every zone named is in the cloud's region (eu-west-1a in eu-west-1)."""
     for cloud in ("aws", "gcp"):
         section = getattr(env.clouds, cloud)
@@ -706,7 +707,7 @@ def zones_in_region(env: Environment) -> Iterator[Violation]:
         for index, zone in enumerate(section.zones):
             if not (zone.startswith(section.region) and len(zone) > len(section.region)):
                 example = f"{section.region}a" if cloud == "aws" else f"{section.region}-b"
-                yield Violation(
+                yield violation(
                     ("clouds", cloud, "zones", index),
                     "NET-5",
                     f"zone {zone} is not in region {section.region}",
@@ -715,13 +716,13 @@ def zones_in_region(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def service_cidr_outside_vpc(env: Environment) -> Iterator[Violation]:
+def service_cidr_outside_vpc(env: Environment) -> Iterator[Finding]:
     """NET-6: Kubernetes service addresses must not fall inside the VPC (the pod range
     is checked with the pod addressing rules)."""
     service = ipaddress.ip_network(env.network.service_cidr)
     vpc = ipaddress.ip_network(env.network.vpc_cidr)
     if service.overlaps(vpc):
-        yield Violation(
+        yield violation(
             ("network", "service_cidr"),
             "NET-6",
             f"service_cidr {service} overlaps network.vpc_cidr {vpc}: service addresses "
@@ -731,13 +732,13 @@ def service_cidr_outside_vpc(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def gitops_option(env: Environment) -> Iterator[Violation]:
+def gitops_option(env: Environment) -> Iterator[Finding]:
     """The GitOps hookup names its repository and a cloud that renders it."""
     gitops = env.cluster.gitops
     if gitops.mode == "none":
         return
     if not gitops.repository:
-        yield Violation(
+        yield violation(
             ("cluster", "gitops", "repository"),
             "SEC-5",
             f"gitops mode {gitops.mode} needs the Git repository holding the render",
@@ -745,7 +746,7 @@ def gitops_option(env: Environment) -> Iterator[Violation]:
         )
     needs = {"flux": ("aws", "azure"), "argocd": ("aws",), "config-sync": ("gcp",)}[gitops.mode]
     if not set(needs) & set(configured_clouds(env)):
-        yield Violation(
+        yield violation(
             ("cluster", "gitops", "mode"),
             "SEC-5",
             f"gitops mode {gitops.mode} is rendered for {' and '.join(needs)} only, which "
@@ -754,7 +755,7 @@ def gitops_option(env: Environment) -> Iterator[Violation]:
         )
     azure = env.clouds.azure
     if gitops.mode == "flux" and azure is not None and not azure.subscription_id:
-        yield Violation(
+        yield violation(
             ("clouds", "azure"),
             "SEC-3",
             "Flux on AKS applies the manifests as they are in Git, and the encrypted "

@@ -9,21 +9,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from kubeprod.results import Finding
 from kubeprod.spec.model import Environment
-from kubeprod.spec.profile_rules import Violation, configured_clouds, rule
+from kubeprod.spec.profile_rules import configured_clouds, rule, violation
 
 _SCENARIOS = ("zone_loss", "region_loss")
 
 
 @rule
-def dr_targets_positive(env: Environment) -> Iterator[Violation]:
+def dr_targets_positive(env: Environment) -> Iterator[Finding]:
     """DR-5: targets are durations; zero or negative can never be met or measured."""
     for scenario in _SCENARIOS:
         target = getattr(env.dr.targets, scenario)
         for field in ("rto_minutes", "rpo_minutes"):
             value = getattr(target, field)
             if value <= 0:
-                yield Violation(
+                yield violation(
                     ("dr", "targets", scenario, field),
                     "DR-5",
                     f"{field.split('_')[0].upper()} target {value} minutes for "
@@ -31,7 +32,7 @@ def dr_targets_positive(env: Environment) -> Iterator[Violation]:
                     f"set dr.targets.{scenario}.{field} to a number of minutes above 0",
                 )
     if env.dr.drill_interval_days <= 0:
-        yield Violation(
+        yield violation(
             ("dr", "drill_interval_days"),
             "DR-3",
             f"drill interval {env.dr.drill_interval_days} days: drills need a positive interval",
@@ -40,34 +41,34 @@ def dr_targets_positive(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def backup_windows(env: Environment) -> Iterator[Violation]:
+def backup_windows(env: Environment) -> Iterator[Finding]:
     """DR-1: AWS Backup refuses a start window under 60 minutes (BackupRuleInput)."""
     b = env.backup
     if not b.enabled:
         return
     if env.clouds.aws is not None and b.start_window_minutes < 60:
-        yield Violation(
+        yield violation(
             ("backup", "start_window_minutes"),
             "DR-1",
             f"start window {b.start_window_minutes} minutes: AWS Backup needs at least 60",
             "set backup.start_window_minutes: 60",
         )
     if b.completion_window_minutes <= 0:
-        yield Violation(
+        yield violation(
             ("backup", "completion_window_minutes"),
             "DR-1",
             f"completion window {b.completion_window_minutes} minutes: a job needs time to run",
             "set backup.completion_window_minutes to the longest a backup may take, e.g. 120",
         )
     if b.min_recovery_points < 1:
-        yield Violation(
+        yield violation(
             ("backup", "min_recovery_points"),
             "DR-1",
             f"min_recovery_points {b.min_recovery_points}: the last good backup must be kept",
             "set backup.min_recovery_points to 1 or more (3 keeps a margin)",
         )
     if b.retention_days <= 0:
-        yield Violation(
+        yield violation(
             ("backup", "retention_days"),
             "DR-1",
             f"retention {b.retention_days} days deletes every recovery point at once",
@@ -76,7 +77,7 @@ def backup_windows(env: Environment) -> Iterator[Violation]:
 
 
 @rule
-def schedule_meets_rpo(env: Environment) -> Iterator[Violation]:
+def schedule_meets_rpo(env: Environment) -> Iterator[Finding]:
     """DR-5: on every configured cloud, the rendered schedule keeps the RPO."""
     b = env.backup
     if not b.enabled or b.completion_window_minutes <= 0:
@@ -94,10 +95,10 @@ def schedule_meets_rpo(env: Environment) -> Iterator[Violation]:
         except ScheduleError as exc:
             if loc not in reported:
                 reported.add(loc)
-                yield Violation(loc, "DR-5", str(exc), _parse_fix(loc))
+                yield violation(loc, "DR-5", str(exc), _parse_fix(loc))
             continue
         if rpo > 0 and worst.minutes > rpo:
-            yield Violation(
+            yield violation(
                 loc,
                 "DR-5",
                 f"on {cloud} the newest usable recovery point can be {worst.minutes} minutes "
@@ -107,7 +108,7 @@ def schedule_meets_rpo(env: Environment) -> Iterator[Violation]:
             )
         retention = b.retention_days * 1440
         if b.retention_days > 0 and retention < max(worst.minutes, 1):
-            yield Violation(
+            yield violation(
                 ("backup", "retention_days"),
                 "DR-1",
                 f"retention {b.retention_days} days is shorter than the RPO window on {cloud} "
@@ -116,7 +117,7 @@ def schedule_meets_rpo(env: Environment) -> Iterator[Violation]:
             )
         elif b.retention_days > 0 and retention < b.min_recovery_points * worst.max_gap_minutes:
             need = -(-b.min_recovery_points * worst.max_gap_minutes // 1440)
-            yield Violation(
+            yield violation(
                 ("backup", "retention_days"),
                 "DR-1",
                 f"retention {b.retention_days} days holds fewer than min_recovery_points "
@@ -166,7 +167,7 @@ def _rpo_fix(cloud: str, rpo: int, start: int, done: int) -> str:
 
 
 @rule
-def recovery_region_valid(env: Environment) -> Iterator[Violation]:
+def recovery_region_valid(env: Environment) -> Iterator[Finding]:
     """DR-4: the recovery region is a real region of the cloud, and not the primary."""
     from kubeprod.dr.regions import REGIONS, primary_region
 
@@ -177,7 +178,7 @@ def recovery_region_valid(env: Environment) -> Iterator[Violation]:
         loc = ("dr", "recovery_region", cloud)
         primary = primary_region(env, cloud)
         if primary is None:
-            yield Violation(
+            yield violation(
                 loc,
                 "DR-4",
                 f"a recovery region is set for {cloud} but clouds.{cloud} is not configured",
@@ -185,14 +186,14 @@ def recovery_region_valid(env: Environment) -> Iterator[Violation]:
             )
         elif region not in REGIONS[cloud]:
             close = difflib.get_close_matches(region, sorted(REGIONS[cloud]), n=1)
-            yield Violation(
+            yield violation(
                 loc,
                 "DR-4",
                 f"'{region}' is not a {cloud} region",
                 f"did you mean {close[0]}?" if close else f"name a {cloud} region",
             )
         elif region == primary:
-            yield Violation(
+            yield violation(
                 loc,
                 "DR-4",
                 f"the recovery region {region} is the primary region: losing the region "

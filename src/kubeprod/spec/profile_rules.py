@@ -1,26 +1,35 @@
-"""What a production-profile rule is: a function of the Environment yielding Violations,
-registered with `@rule`. The profile's modules (`profile`, `profile_dr`) import this, so
-none imports another to register its rules."""
+"""What a production-profile rule is: a function of the Environment yielding failing
+Findings (the result type the policy gate's rules return too, kubeprod.results), built with
+`violation`, registered with `@rule`. The profile's modules (`profile`, `profile_dr`)
+import this, so none imports another to register its rules."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
+from kubeprod.results import FAIL, Finding
 from kubeprod.spec.model import CLOUDS, Environment
 
 Loc = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Violation:
-    loc: Loc
-    rule: str
-    message: str
-    fix: str
+def violation(loc: Loc, rule: str, message: str, fix: str) -> Finding:
+    """A profile rule's failing verdict on the spec field at `loc`."""
+    return Finding(
+        rule_id=rule,
+        title=rule,
+        severity="high",
+        status=FAIL,
+        address=".".join(str(part) for part in loc),
+        message=message,
+        attribute=".".join(str(part) for part in loc),
+        remediation=fix,
+        source="profile",
+        loc=tuple(loc),
+    )
 
 
-Rule = Callable[[Environment], Iterator[Violation]]
+Rule = Callable[[Environment], Iterator[Finding]]
 RULES: list[Rule] = []
 
 

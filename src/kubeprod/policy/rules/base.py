@@ -15,12 +15,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeprod import thresholds as th
 from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
+from kubeprod.results import (  # re-exported: rules import them from here
+    FAIL as FAIL,
+)
+from kubeprod.results import (
+    NOT_JUDGED as NOT_JUDGED,
+)
+from kubeprod.results import (
+    PASS as PASS,
+)
+from kubeprod.results import (
+    SEVERITIES as SEVERITIES,
+)
+from kubeprod.results import (
+    UNKNOWN_STATUS as UNKNOWN_STATUS,
+)
+from kubeprod.results import (
+    Finding as Finding,
+)
 
 if TYPE_CHECKING:
     from kubeprod.spec.model import Environment
-
-PASS, FAIL, UNKNOWN_STATUS, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
-SEVERITIES = ("critical", "high", "medium", "low")
 
 
 @dataclass
@@ -65,47 +80,6 @@ class Options:
         values.update(dr_fields(env))  # DR-3 / DR-5: targets and the drill history
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-@dataclass
-class Finding:
-    """The verdict of one rule on one resource (or on the configuration as a whole)."""
-
-    rule_id: str
-    title: str
-    severity: str
-    status: str  # pass | fail | unknown | not-judged
-    address: str
-    message: str
-    attribute: str = ""
-    remediation: str = ""
-    cloud: str = ""
-    file: str | None = None
-    line: int | None = None
-    source: str = "kubeprod"  # or "checkov"
-    waiver: dict[str, Any] | None = None
-
-    @property
-    def waived(self) -> bool:
-        return self.waiver is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule_id": self.rule_id,
-            "title": self.title,
-            "severity": self.severity,
-            "status": self.status,
-            "waived": self.waived,
-            "waiver": self.waiver,
-            "address": self.address,
-            "attribute": self.attribute,
-            "message": self.message,
-            "remediation": self.remediation,
-            "cloud": self.cloud,
-            "file": self.file,
-            "line": self.line,
-            "source": self.source,
-        }
 
 
 class Ctx:
