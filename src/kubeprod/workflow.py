@@ -96,9 +96,6 @@ def terraform_for(workdir: Path, target: Target) -> Any:
     return Terraform(workdir, env=target.tf_env())
 
 
-_terraform = terraform_for  # old private name, kept while in-flight branches still use it
-
-
 def ensure_backend(target: Target) -> dict[str, Any]:
     """Apply the state-backend module when anything of it is missing; return its outputs
     (the local cloud; a real cloud's backend goes through kubeprod.change.bootstrapping)."""

@@ -8,8 +8,12 @@ or the ISO 8601 interval that fires at least as often as the cron.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeprod.dr.schedule import Schedule, aks_interval_for, aws_cron_to_cron5
-from kubeprod.spec.model import Backup
+
+if TYPE_CHECKING:  # the spec's DR rules import this module: no runtime import back
+    from kubeprod.spec.model import Backup
 
 Loc = tuple[str | int, ...]
 
