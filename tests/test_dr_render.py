@@ -17,8 +17,19 @@ from kubeprod.render import render_to
 from kubeprod.spec import load_spec
 from kubeprod.terraform.schema_check import parse_module, validate_parsed
 
-# The full provider schemas sit in shared/ beside the checkout (as the requirements map does).
-FULL = Path(__file__).resolve().parents[2] / "shared" / "provider-schemas" / "full"
+# The full provider schemas: shared/ beside the checkout (as for the requirements map), else
+# the workplace's shared/ (a clone elsewhere on the same machine); the tests skip without it.
+FULL = next(
+    (
+        p
+        for p in (
+            Path(__file__).resolve().parents[2] / "shared" / "provider-schemas" / "full",
+            Path("/work/shared/provider-schemas/full"),
+        )
+        if p.is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "provider-schemas" / "full",
+)
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "kubeprod" / "data" / "provider-schemas"
 PROVIDER = {"aws": "aws", "azure": "azurerm", "gcp": "google"}
 
