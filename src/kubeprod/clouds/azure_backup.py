@@ -19,6 +19,7 @@ cross-region restore makes them restorable in the paired region (docs/dr.md).
 
 from __future__ import annotations
 
+from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.hcl import Block, Comment, Expr
 from kubeprod.spec.model import Environment
@@ -148,16 +149,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "backup",
             name=storage_account_name(env),
             **common,
-            account_tier="Standard",
-            account_kind="StorageV2",
-            account_replication_type="GZRS",
-            min_tls_version="TLS1_2",
-            https_traffic_only_enabled=True,
-            allow_nested_items_to_be_public=False,
-            shared_access_key_enabled=False,
-            default_to_oauth_authentication=True,
-            infrastructure_encryption_enabled=True,
-            cross_tenant_replication_enabled=False,
+            **HARDENED_STORAGE_ACCOUNT,
             local_user_enabled=False,
             blob_properties=Block.of(
                 "blob_properties",

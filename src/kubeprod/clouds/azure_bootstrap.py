@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubeprod.clouds.azure_common import azure_of, state_names
+from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT, azure_of, state_names
 from kubeprod.clouds.azure_versions import AZURERM, TERRAFORM_CONSTRAINT, providers_tf
 from kubeprod.clouds.base import Files, environment_tags, terraform_block
 from kubeprod.hcl import Comment
@@ -45,16 +45,7 @@ def bootstrap_files(env: Environment) -> Files:
                 name=account,
                 resource_group_name=ref(rg, "name"),
                 location=ref(rg, "location"),
-                account_tier="Standard",
-                account_kind="StorageV2",
-                account_replication_type="GZRS",
-                min_tls_version="TLS1_2",
-                https_traffic_only_enabled=True,
-                allow_nested_items_to_be_public=False,
-                shared_access_key_enabled=False,
-                default_to_oauth_authentication=True,
-                infrastructure_encryption_enabled=True,
-                cross_tenant_replication_enabled=False,
+                **HARDENED_STORAGE_ACCOUNT,
                 tags=environment_tags(env),
                 blob_properties=B(
                     "blob_properties",

@@ -31,6 +31,20 @@ CLUSTER = "azurerm_kubernetes_cluster.this"
 KEY_VAULT = "azurerm_key_vault.this"
 TAGS = E("local.tags")
 API_SERVER_SUBNET_PREFIX = 28
+# The hardening every storage account kubeprod renders shares (state backend, backup
+# staging): zone- and geo-redundant, TLS 1.2, Entra ID only, no public blobs, no keys.
+HARDENED_STORAGE_ACCOUNT: dict[str, Any] = {
+    "account_tier": "Standard",
+    "account_kind": "StorageV2",
+    "account_replication_type": "GZRS",
+    "min_tls_version": "TLS1_2",
+    "https_traffic_only_enabled": True,
+    "allow_nested_items_to_be_public": False,
+    "shared_access_key_enabled": False,
+    "default_to_oauth_authentication": True,
+    "infrastructure_encryption_enabled": True,
+    "cross_tenant_replication_enabled": False,
+}
 
 
 def azure_of(env: Environment) -> AzureCloud:
