@@ -15,14 +15,15 @@ Loc = tuple[str | int, ...]
 
 def violation(loc: Loc, rule: str, message: str, fix: str) -> Finding:
     """A profile rule's failing verdict on the spec field at `loc`."""
+    field = ".".join(str(part) for part in loc)
     return Finding(
         rule_id=rule,
         title=rule,
         severity="high",
         status=FAIL,
-        address=".".join(str(part) for part in loc),
+        address=field,
         message=message,
-        attribute=".".join(str(part) for part in loc),
+        attribute=field,
         remediation=fix,
         source="profile",
         loc=tuple(loc),
