@@ -7,8 +7,25 @@ from pathlib import Path
 import pytest
 
 from kubeprod.clouds.base import environment_tags, terraform_block
-from kubeprod.hcl import Call, block_lines
-from kubeprod.hcl.shorthand import E, at, compare, for_list, for_map, lifecycle, ref, template
+from kubeprod.hcl import Block, Call, block_lines
+from kubeprod.hcl.shorthand import (
+    E,
+    at,
+    compare,
+    cond,
+    for_expr,
+    for_list,
+    for_map,
+    lifecycle,
+    list_of,
+    map_of,
+    obj,
+    one_line_list,
+    ref,
+    set_of,
+    template,
+)
+from kubeprod.policy.hcl_expr import Scope, evaluate, parse
 from kubeprod.spec import load_spec
 
 
@@ -21,6 +38,81 @@ def test_ref_and_at_build_references():
 def test_template_escapes_literal_text_and_interpolates_expressions():
     built = template("/subscriptions/", E("data.x.id"), "/p-${not}")
     assert built.text == '"/subscriptions/${data.x.id}/p-$${not}"'
+
+
+def _value(expr, **variables):
+    """What terraform makes of a built expression (kubeprod's console-checked evaluator)."""
+    return evaluate(parse(expr.text), Scope({"var": variables}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", "${x}", "%{ if x }", 'quote " and \\ backslash', "$", "100%", "$${x}", "a$$b"],
+)
+def test_template_literal_text_reads_back_unchanged(text):
+    assert _value(template(text)) == text
+    assert _value(template(text, E("var.v"), text), v="V") == text + "V" + text
+
+
+def test_template_dollar_before_an_interpolation_stays_a_dollar():
+    built = template("cost: $", E("var.n"), " or $", "{x}")
+    assert built.text == '"cost: ${"$"}${var.n} or $${x}"'
+    assert _value(built, n=3) == "cost: $3 or ${x}"
+
+
+def test_template_interpolates_calls():
+    built = template("n=", Call("length", E("var.l")))
+    assert built.text == '"n=${length(var.l)}"'
+    assert _value(built, l=[1, 2]) == "n=2"
+
+
+def test_cond_quotes_strings_and_parenthesizes_nested_conditionals():
+    test = Call("contains", Call("keys", E("var.m")), "role_arn")
+    built = cond(test, [E("var.m")], [])
+    assert built.text == 'contains(keys(var.m), "role_arn") ? [var.m] : []'
+    assert _value(built, m={"role_arn": "r"}) == [{"role_arn": "r"}]
+    assert _value(built, m={}) == []
+    inner = cond(compare(E("var.n"), ">", 1), "many", "one")
+    nested = cond(compare(E("var.n"), "==", 0), "none", inner)
+    assert nested.text == 'var.n == 0 ? "none" : (var.n > 1 ? "many" : "one")'
+    assert [_value(nested, n=n) for n in (0, 1, 2)] == ["none", "one", "many"]
+
+
+def test_obj_is_one_line_with_quoted_keys_where_needed():
+    built = obj({"k/v": 1}, id=E("var.s"), groups=[E("var.g")])
+    assert built.text == '{ "k/v" = 1, id = var.s, groups = [var.g] }'
+    assert _value(built, s="S", g="G") == {"k/v": 1, "id": "S", "groups": ["G"]}
+    assert obj().text == "{}"
+    with pytest.raises(ValueError):
+        obj(long=[str(i) * 20 for i in range(10)])
+
+
+def test_one_line_list_ignores_the_wrap_width():
+    items = [E(f"google_kms_crypto_key_iam_member.member_{i}") for i in range(3)]
+    built = one_line_list(*items)
+    assert "\n" not in built.text and len(built.text) > 80
+    assert one_line_list().text == "[]"
+    assert block_lines(Block.of("x", depends_on=built))[1] == f"  depends_on = {built.text}"
+
+
+def test_for_expr_over_any_collection_with_key_and_condition():
+    groups = Call("concat", [E("var.a")], Call("values", E("var.b")))
+    built = for_expr("g", groups, E("g.size"), key=E("g.name"))
+    assert built.text == "{ for g in concat([var.a], values(var.b)) : g.name => g.size }"
+    a, b = {"name": "a", "size": 1}, {"name": "b", "size": 2}
+    assert _value(built, a=a, b={"x": b}) == {"a": 1, "b": 2}
+    listed = for_expr(("i", "z"), E("var.zones"), E("z"), where=compare(E("i"), ">", 0))
+    assert listed.text == "[for i, z in var.zones : z if i > 0]"
+    assert _value(listed, zones=["a", "b", "c"]) == ["b", "c"]
+
+
+def test_type_constraints():
+    assert list_of().text == "list(string)"
+    assert map_of("string").text == "map(string)"
+    assert set_of("number").text == "set(number)"
+    assert map_of(list_of("bool")).text == "map(list(bool))"
+    with pytest.raises(ValueError):
+        list_of("strng")
 
 
 def test_for_map_with_and_without_condition():

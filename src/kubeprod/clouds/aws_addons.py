@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.aws_common import aws_of
 from kubeprod.hcl import Block, Call, Comment, Expr
-from kubeprod.hcl.shorthand import B, D, E, R, for_map
+from kubeprod.hcl.shorthand import B, D, E, R, cond, for_map, obj
 from kubeprod.spec.model import Environment
 
 
@@ -30,9 +30,11 @@ def addons_tf(env: Environment) -> list[Block | Comment]:
                 "zone",
                 "subnet",
                 "aws_subnet.pods",
-                E(
-                    "{ id = subnet.id, securityGroups = "
-                    "[aws_eks_cluster.this.vpc_config[0].cluster_security_group_id] }"
+                obj(
+                    id=E("subnet.id"),
+                    securityGroups=[
+                        E("aws_eks_cluster.this.vpc_config[0].cluster_security_group_id")
+                    ],
                 ),
             ),
         }
@@ -108,7 +110,9 @@ def _addon(name: str, source: str, depends_on: list[Expr]) -> Block:
         Block.of(
             "dynamic",
             "pod_identity_association",
-            for_each=E('contains(keys(each.value), "role_arn") ? [each.value] : []'),
+            for_each=cond(
+                Call("contains", Call("keys", E("each.value")), "role_arn"), [E("each.value")], []
+            ),
             content=Block.of(
                 "content",
                 role_arn=E("pod_identity_association.value.role_arn"),

@@ -86,7 +86,7 @@ def backup_blocks(env: Environment, key_policy: Call) -> list[Block | Comment]:
             name="cluster",
             plan_id=E("aws_backup_plan.this.id"),
             iam_role_arn=E("aws_iam_role.backup.arn"),
-            resources=E("[aws_eks_cluster.this.arn]"),
+            resources=[E("aws_eks_cluster.this.arn")],
         ),
     ]
     if region:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.aws_iam import PARTITION
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle, template
+from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle, list_of, template
 from kubeprod.spec.model import Environment
 
 
@@ -98,7 +98,7 @@ def eks_tf(env: Environment) -> list[Block | Comment]:
             "variable",
             "cluster_admin_arns",
             description="IAM principals with cluster admin through EKS access entries",
-            type=E("list(string)"),
+            type=list_of("string"),
             default=list(env.access.cluster_admin_arns),
         ),
     ]

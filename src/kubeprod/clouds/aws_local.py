@@ -9,6 +9,7 @@ in the README, so nobody mistakes the local target for production.
 from __future__ import annotations
 
 from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import one_line_list
 from kubeprod.local.moto_server import LOCAL_AMI_DATE
 
 OVERRIDE_FILE = "kubeprod_local_override.tf"
@@ -114,11 +115,11 @@ def override_file(
     for address, why in (SKIPPED if main_module else SKIPPED_BOOTSTRAP).items():
         type_, name = address.split(".")
         blocks.append(Comment(why))
-        blocks.append(Block.of("resource", type_, name, for_each=Expr("{}")))
+        blocks.append(Block.of("resource", type_, name, for_each={}))
     for address, why in SKIPPED_DATA.items() if main_module else ():
         _, type_, name = address.split(".")
         blocks.append(Comment(why))
-        blocks.append(Block.of("data", type_, name, for_each=Expr("{}")))
+        blocks.append(Block.of("data", type_, name, for_each={}))
     ignored = dict(IGNORED) if main_module else {}
     if recovery_region and main_module:
         ignored["aws_backup_vault.recovery"] = ["tags_all"]  # DR-4 copy vault, as above
@@ -129,7 +130,9 @@ def override_file(
                 "resource",
                 type_,
                 name,
-                lifecycle=Block.of("lifecycle", ignore_changes=Expr("[" + ", ".join(attrs) + "]")),
+                lifecycle=Block.of(
+                    "lifecycle", ignore_changes=one_line_list(*(Expr(a) for a in attrs))
+                ),
             )
         )
     return blocks

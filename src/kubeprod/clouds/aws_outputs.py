@@ -4,8 +4,8 @@ the Cluster Autoscaler's scale-down flags (CHR-6)."""
 from __future__ import annotations
 
 from kubeprod.clouds.tags import tag
-from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import B, E, for_map
+from kubeprod.hcl import Block, Call, Comment, Expr
+from kubeprod.hcl.shorthand import B, E, for_expr, for_map
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment, duration_minutes
 
@@ -44,8 +44,16 @@ def outputs_tf(env: Environment) -> list[Block | Comment]:
             "NAT gateway per zone",
         ),
         "node_groups": (
-            "{ for g in concat([aws_eks_node_group.system], "
-            "values(aws_eks_node_group.workload)) : g.node_group_name => g.scaling_config[0] }",
+            for_expr(
+                "g",
+                Call(
+                    "concat",
+                    [E("aws_eks_node_group.system")],
+                    Call("values", E("aws_eks_node_group.workload")),
+                ),
+                E("g.scaling_config[0]"),
+                key=E("g.node_group_name"),
+            ),
             "Node groups and their sizes",
         ),
         "secrets_kms_key_arn": ("aws_kms_key.eks.arn", "SEC-8 key"),

@@ -52,6 +52,6 @@ def gitops_tf(env: Environment) -> list[Block | Comment]:
                 sync_interval_in_seconds=600,
                 garbage_collection_enabled=False,
             ),
-            depends_on=Expr("[azurerm_kubernetes_cluster_extension.flux]"),
+            depends_on=[Expr("azurerm_kubernetes_cluster_extension.flux")],
         ),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kubeprod.clouds.azure_common import CLUSTER, KEY_VAULT, RG, TAGS, alnum, common
 from kubeprod.facts.azure import AKS_LOG_CATEGORIES
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, E, R, at, ref
+from kubeprod.hcl.shorthand import B, E, R, at, map_of, ref
 from kubeprod.spec.model import Environment
 
 # Log Analytics keeps data at most 730 days in the interactive tier.
@@ -37,7 +37,7 @@ def variables_tf(env: Environment) -> list[Block | Comment]:
         B(
             "variable",
             "alert_webhook_urls",
-            type=E("map(string)"),
+            type=map_of("string"),
             sensitive=True,
             description="CHR-7: webhook URL per alert target, keyed by the spec's webhook_env "
             "name (export TF_VAR_alert_webhook_urls; never in the spec)",
@@ -63,6 +63,7 @@ NODE_RECORDING_RULES = (
     ),
 )
 PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics"
+PROMETHEUS_ENDPOINT = "azurerm_monitor_data_collection_endpoint.prometheus"
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 
 
@@ -110,9 +111,7 @@ def _prometheus(env: Environment) -> list[Block | Comment]:
             name=f"dcr-{env.name}-prometheus",
             **common(
                 kind="Linux",
-                data_collection_endpoint_id=E(
-                    "azurerm_monitor_data_collection_endpoint.prometheus.id"
-                ),
+                data_collection_endpoint_id=ref(PROMETHEUS_ENDPOINT, "id"),
                 tags=TAGS,
             ),
             destinations=B(
@@ -143,7 +142,7 @@ def _prometheus(env: Environment) -> list[Block | Comment]:
             "prometheus_endpoint",
             name="configurationAccessEndpoint",
             target_resource_id=ref(CLUSTER, "id"),
-            data_collection_endpoint_id=E("azurerm_monitor_data_collection_endpoint.prometheus.id"),
+            data_collection_endpoint_id=ref(PROMETHEUS_ENDPOINT, "id"),
         ),
         rule_group,
     ]

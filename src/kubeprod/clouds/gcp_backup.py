@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days, schedule_for
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp
+from kubeprod.hcl.shorthand import B, E, R, interp, one_line_list
 from kubeprod.spec.model import Environment
 
 CLUSTER = "google_container_cluster.this"
@@ -61,7 +61,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
             "backup",
             name=interp("${local.name}-gke-backup"),
             location=region,
-            depends_on=E("[google_project_service.this]"),
+            depends_on=[E("google_project_service.this")],
         ),
         crypto_key,
         R(
@@ -70,7 +70,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
             crypto_key_id=E("google_kms_crypto_key.backup.id"),
             role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
             member=interp(GKE_BACKUP_AGENT),
-            depends_on=E("[google_project_service.gkebackup]"),
+            depends_on=[E("google_project_service.gkebackup")],
         ),
         Comment("Volume backups are disk snapshots: the Compute Engine agent uses the key too."),
         R(
@@ -107,9 +107,9 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
                 backup_retain_days=b.retention_days,
                 backup_delete_lock_days=lock_days(b, "gcp"),
             ),
-            depends_on=E(
-                "[google_kms_crypto_key_iam_member.gke_backup, "
-                "google_kms_crypto_key_iam_member.gke_backup_disks]"
+            depends_on=one_line_list(
+                E("google_kms_crypto_key_iam_member.gke_backup"),
+                E("google_kms_crypto_key_iam_member.gke_backup_disks"),
             ),
         ),
         Comment(

@@ -102,7 +102,8 @@ def quote(text: str) -> str:
     return '"' + body.replace("${", "$${").replace("%{", "%%{") + '"'
 
 
-def _key(name: str) -> str:
+def key_text(name: str) -> str:
+    """An object key or attribute name: bare when it is an identifier, else quoted."""
     return name if _IDENT.match(name) else quote(name)
 
 
@@ -171,10 +172,10 @@ def _body_lines(items: Iterable[BodyItem], depth: int) -> list[str]:
         if isinstance(item, Attr):
             lines = value_lines(item.value, depth)
             if len(lines) == 1:
-                chain.append((_key(item.name), lines[0]))
+                chain.append((key_text(item.name), lines[0]))
             else:
                 flush()
-                out.append(f"{pad}{_key(item.name)} = {lines[0]}")
+                out.append(f"{pad}{key_text(item.name)} = {lines[0]}")
                 out.extend(lines[1:])
         else:
             flush()
