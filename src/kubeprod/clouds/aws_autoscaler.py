@@ -16,7 +16,7 @@ from __future__ import annotations
 from kubeprod.clouds.aws_common import aws_of, role
 from kubeprod.clouds.aws_iam import ACCOUNT, PARTITION, policy_document, statement
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import E, R, interp
+from kubeprod.hcl.shorthand import E, R, template
 from kubeprod.spec.model import Environment
 
 NAMESPACE = "kube-system"
@@ -53,7 +53,7 @@ def autoscaler_tf(env: Environment) -> list[Block | Comment]:
         "Cluster Autoscaler (EKS Pod Identity)",
     )
     region = aws_of(env).region
-    owned_tag = interp("aws:ResourceTag/k8s.io/cluster-autoscaler/${local.cluster_name}")
+    owned_tag = template("aws:ResourceTag/k8s.io/cluster-autoscaler/", E("local.cluster_name"))
     blocks += [
         policy_document(
             "cluster_autoscaler",
@@ -61,9 +61,12 @@ def autoscaler_tf(env: Environment) -> list[Block | Comment]:
                 "ScaleOwnedGroups",
                 WRITE_ACTIONS,
                 resources=[
-                    interp(
-                        f"arn:${{{PARTITION}}}:autoscaling:{region}:${{{ACCOUNT}}}:"
-                        "autoScalingGroup:*:autoScalingGroupName/*"
+                    template(
+                        "arn:",
+                        E(PARTITION),
+                        f":autoscaling:{region}:",
+                        E(ACCOUNT),
+                        ":autoScalingGroup:*:autoScalingGroupName/*",
                     )
                 ],
                 conditions=[("StringEquals", owned_tag, ["owned"])],
@@ -72,9 +75,14 @@ def autoscaler_tf(env: Environment) -> list[Block | Comment]:
                 "DescribeOwnNodegroups",
                 ["eks:DescribeNodegroup"],
                 resources=[
-                    interp(
-                        f"arn:${{{PARTITION}}}:eks:{region}:${{{ACCOUNT}}}:"
-                        "nodegroup/${local.cluster_name}/*/*"
+                    template(
+                        "arn:",
+                        E(PARTITION),
+                        f":eks:{region}:",
+                        E(ACCOUNT),
+                        ":nodegroup/",
+                        E("local.cluster_name"),
+                        "/*/*",
                     )
                 ],
             ),

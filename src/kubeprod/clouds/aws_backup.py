@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
+from kubeprod.hcl.shorthand import B, E, R, lifecycle, template
 from kubeprod.spec.model import Environment
 
 RECOVERY_PROVIDER = "aws.recovery"
@@ -105,7 +105,7 @@ def _recovery_vault(env: Environment, region: str, key_policy: Call) -> list[Blo
             "aws_kms_key",
             "backup_recovery",
             provider=E(RECOVERY_PROVIDER),
-            description=interp(f"${{local.name}}: AWS Backup vault in {region}"),
+            description=template(E("local.name"), f": AWS Backup vault in {region}"),
             enable_key_rotation=env.encryption.key_rotation,
             deletion_window_in_days=env.encryption.key_deletion_window_days,
             policy=key_policy,
@@ -115,7 +115,7 @@ def _recovery_vault(env: Environment, region: str, key_policy: Call) -> list[Blo
             "aws_backup_vault",
             "recovery",
             provider=E(RECOVERY_PROVIDER),
-            name=interp("${local.name}-recovery"),
+            name=template(E("local.name"), "-recovery"),
             kms_key_arn=E("aws_kms_key.backup_recovery.arn"),
         ),
     ]

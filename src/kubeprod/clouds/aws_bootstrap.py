@@ -17,7 +17,7 @@ from kubeprod.clouds.aws_iam import (
     statement,
 )
 from kubeprod.clouds.base import Files, section
-from kubeprod.hcl.shorthand import B, D, E, R, interp, lifecycle
+from kubeprod.hcl.shorthand import B, D, E, R, lifecycle, ref, template
 from kubeprod.spec.model import Environment
 
 
@@ -28,7 +28,9 @@ def bucket_name(env: Environment, account: str) -> str:
 
 def bootstrap_files(env: Environment) -> Files:
     aws = section(env, "aws")
-    bucket_expr = env.state.aws.bucket or interp(f"kubeprod-{env.name}-${{{ACCOUNT}}}-{aws.region}")
+    bucket_expr = env.state.aws.bucket or template(
+        f"kubeprod-{env.name}-", E(ACCOUNT), f"-{aws.region}"
+    )
     provider = B("provider", "aws", region=aws.region)
     provider.add(B("default_tags", tags={**env.tags, "kubeprod-environment": env.name}))
     state_bucket = "aws_s3_bucket.state"
@@ -126,7 +128,7 @@ def bootstrap_files(env: Environment) -> Files:
                     "DenyInsecureTransport",
                     ["s3:*"],
                     ("*", ["*"]),
-                    resources=[E(f"{state_bucket}.arn"), interp(f"${{{state_bucket}.arn}}/*")],
+                    resources=[ref(state_bucket, "arn"), template(ref(state_bucket, "arn"), "/*")],
                     effect="Deny",
                     conditions=[("Bool", "aws:SecureTransport", ["false"])],
                 ),

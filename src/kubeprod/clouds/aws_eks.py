@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.aws_iam import PARTITION
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle, list_of, template
+from kubeprod.hcl.shorthand import B, E, R, lifecycle, list_of, template
 from kubeprod.spec.model import Environment
 
 
@@ -63,7 +63,7 @@ def eks_tf(env: Environment) -> list[Block | Comment]:
         R(
             "aws_cloudwatch_log_group",
             "cluster",
-            name=interp("/aws/eks/${local.cluster_name}/cluster"),
+            name=template("/aws/eks/", E("local.cluster_name"), "/cluster"),
             retention_in_days=env.logging.retention_days,
             kms_key_id=E("aws_kms_key.logs.arn"),
         ),

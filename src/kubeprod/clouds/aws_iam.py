@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kubeprod.hcl import Block, Call, Expr
-from kubeprod.hcl.shorthand import B, D, interp
+from kubeprod.hcl.shorthand import B, D, E, template
 
 ACCOUNT = "data.aws_caller_identity.current.account_id"
 PARTITION = "data.aws_partition.current.partition"
-MANAGED_POLICY = "arn:${data.aws_partition.current.partition}:iam::aws:policy/"
 
 
 def statement(
@@ -64,5 +63,5 @@ def root_admin_statement() -> dict[str, object]:
     return key_statement(
         "AccountAdministers",
         ["kms:*"],
-        {"AWS": interp(f"arn:${{{PARTITION}}}:iam::${{{ACCOUNT}}}:root")},
+        {"AWS": template("arn:", E(PARTITION), ":iam::", E(ACCOUNT), ":root")},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.tags import tag
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import E, R, interp
+from kubeprod.hcl.shorthand import E, R, template
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment
 
@@ -41,7 +41,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             cidr_block=E("each.value.public"),
             map_public_ip_on_launch=False,
             tags={
-                "Name": interp("${local.name}-public-${each.key}"),
+                "Name": template(E("local.name"), "-public-", E("each.key")),
                 "kubernetes.io/role/elb": "1",
             },
         ),
@@ -54,7 +54,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             availability_zone=E("each.key"),
             cidr_block=E("each.value.private"),
             tags={
-                "Name": interp("${local.name}-private-${each.key}"),
+                "Name": template(E("local.name"), "-private-", E("each.key")),
                 "kubernetes.io/role/internal-elb": "1",
             },
         ),
@@ -62,7 +62,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "aws_route_table",
             "public",
             vpc_id=E("aws_vpc.this.id"),
-            tags={"Name": interp("${local.name}-public")},
+            tags={"Name": template(E("local.name"), "-public")},
         ),
         R(
             "aws_route",
@@ -87,7 +87,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "nat",
             for_each=E("local.zones"),
             domain="vpc",
-            tags={"Name": interp("${local.name}-nat-${each.key}")},
+            tags={"Name": template(E("local.name"), "-nat-", E("each.key"))},
         ),
         R(
             "aws_nat_gateway",
@@ -95,7 +95,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             for_each=E("local.zones"),
             allocation_id=E("aws_eip.nat[each.key].id"),
             subnet_id=E("aws_subnet.public[each.key].id"),
-            tags={"Name": interp("${local.name}-${each.key}")},
+            tags={"Name": template(E("local.name"), "-", E("each.key"))},
             depends_on=[E("aws_internet_gateway.this")],
         ),
         R(
@@ -103,7 +103,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "private",
             for_each=E("local.zones"),
             vpc_id=E("aws_vpc.this.id"),
-            tags={"Name": interp("${local.name}-private-${each.key}")},
+            tags={"Name": template(E("local.name"), "-private-", E("each.key"))},
         ),
         R(
             "aws_route",
@@ -140,7 +140,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
                 vpc_id=E("aws_vpc_ipv4_cidr_block_association.pods.vpc_id"),
                 availability_zone=E("each.key"),
                 cidr_block=E("each.value.pods"),
-                tags={"Name": interp("${local.name}-pods-${each.key}")},
+                tags={"Name": template(E("local.name"), "-pods-", E("each.key"))},
             ),
             R(
                 "aws_route_table_association",
@@ -155,7 +155,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             R(
                 "aws_cloudwatch_log_group",
                 "flow_logs",
-                name=interp("/aws/vpc/${local.name}/flow-logs"),
+                name=template("/aws/vpc/", E("local.name"), "/flow-logs"),
                 retention_in_days=env.logging.retention_days,
                 kms_key_id=E("aws_kms_key.logs.arn"),
             ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kubeprod.clouds.aws_common import aws_of
 from kubeprod.clouds.tags import tag
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, D, E, R, interp, lifecycle, ref, template
+from kubeprod.hcl.shorthand import B, D, E, R, lifecycle, ref, template
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment
 
@@ -120,7 +120,7 @@ def _node_group(env: Environment, group_name: str) -> Block:
         node_group.set(for_each=E("local.workload_scaling"))
     node_group.set(
         cluster_name=E("aws_eks_cluster.this.name"),
-        node_group_name=interp("workload-${each.key}") if zonal else group_name,
+        node_group_name=template("workload-", E("each.key")) if zonal else group_name,
         node_role_arn=E("aws_iam_role.node.arn"),
         subnet_ids=[E("aws_subnet.private[each.key].id")]
         if zonal

@@ -4,7 +4,7 @@ the log groups Container Insights writes to (CHR-7 / SEC-3)."""
 from __future__ import annotations
 
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import E, R, interp, template
+from kubeprod.hcl.shorthand import E, R, template
 from kubeprod.spec.model import Environment
 
 ALERTS = E("aws_sns_topic.alerts.arn")
@@ -19,7 +19,7 @@ def observability_tf(env: Environment) -> list[Block | Comment]:
         R(
             "aws_sns_topic",
             "alerts",
-            name=interp("${local.name}-alerts"),
+            name=template(E("local.name"), "-alerts"),
             kms_master_key_id=E("aws_kms_key.sns.id"),
         ),
     ]
@@ -89,7 +89,9 @@ def observability_tf(env: Environment) -> list[Block | Comment]:
                 "aws_cloudwatch_log_group",
                 "container_insights",
                 for_each=Call("toset", CONTAINER_INSIGHTS_LOG_GROUPS),
-                name=interp("/aws/containerinsights/${local.cluster_name}/${each.value}"),
+                name=template(
+                    "/aws/containerinsights/", E("local.cluster_name"), "/", E("each.value")
+                ),
                 retention_in_days=env.logging.retention_days,
                 kms_key_id=E("aws_kms_key.logs.arn"),
             ),

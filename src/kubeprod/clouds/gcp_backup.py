@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days, schedule_for
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, one_line_list
+from kubeprod.hcl.shorthand import B, E, R, one_line_list, template
 from kubeprod.spec.model import Environment
 
 CLUSTER = "google_container_cluster.this"
-GKE_BACKUP_AGENT = (
-    "serviceAccount:service-${data.google_project.this.number}"
-    "@gcp-sa-gkebackup.iam.gserviceaccount.com"
+GKE_BACKUP_AGENT = template(
+    "serviceAccount:service-",
+    E("data.google_project.this.number"),
+    "@gcp-sa-gkebackup.iam.gserviceaccount.com",
 )
 
 
@@ -59,7 +60,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
         R(
             "google_kms_key_ring",
             "backup",
-            name=interp("${local.name}-gke-backup"),
+            name=template(E("local.name"), "-gke-backup"),
             location=region,
             depends_on=[E("google_project_service.this")],
         ),
@@ -69,7 +70,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
             "gke_backup",
             crypto_key_id=E("google_kms_crypto_key.backup.id"),
             role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member=interp(GKE_BACKUP_AGENT),
+            member=GKE_BACKUP_AGENT,
             depends_on=[E("google_project_service.gkebackup")],
         ),
         Comment("Volume backups are disk snapshots: the Compute Engine agent uses the key too."),
@@ -88,7 +89,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
         R(
             "google_gke_backup_backup_plan",
             "cluster",
-            name=interp("${local.name}-cluster"),
+            name=template(E("local.name"), "-cluster"),
             cluster=E(f"{CLUSTER}.id"),
             location=region,
             backup_config=B(
@@ -119,7 +120,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
         R(
             "google_gke_backup_restore_plan",
             "cluster",
-            name=interp("${local.name}-restore"),
+            name=template(E("local.name"), "-restore"),
             location=region,
             backup_plan=E("google_gke_backup_backup_plan.cluster.id"),
             cluster=E(f"{CLUSTER}.id"),

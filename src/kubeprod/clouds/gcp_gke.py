@@ -13,7 +13,7 @@ from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
+from kubeprod.hcl.shorthand import B, E, R, lifecycle, template
 from kubeprod.requirements import Req
 from kubeprod.spec.model import Environment, MaintenanceWindow, duration_minutes
 
@@ -185,7 +185,7 @@ def gke_tf(env: Environment) -> list[Block | Comment]:
             state="ENCRYPTED",
             key_name=E("google_kms_crypto_key.secrets.id"),
         ),
-        B("workload_identity_config", workload_pool=interp("${local.project}.svc.id.goog")),
+        B("workload_identity_config", workload_pool=template(E("local.project"), ".svc.id.goog")),
         Comment(
             "Only images the project's Binary Authorization policy (binauthz.tf) admits\n"
             "run (the gate judges it with SEC-6; pod security labels are still to come)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.gcp_common import crypto_key, kms_binding
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import E, R, interp
+from kubeprod.hcl.shorthand import E, R, template
 from kubeprod.spec.model import Environment
 
 
@@ -19,7 +19,7 @@ def kms_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_kms_key_ring",
             "this",
-            name=interp("${local.name}-gke"),
+            name=template(E("local.name"), "-gke"),
             location=E("local.region"),
             depends_on=[E("google_project_service.this")],
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubeprod.clouds.base import environment_tags
 from kubeprod.clouds.gcp_common import gcp_of, secondary_ranges
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
+from kubeprod.hcl.shorthand import B, E, R, lifecycle, template
 from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment
 
@@ -46,7 +46,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_subnetwork",
             "nodes",
-            name=interp("${local.name}-nodes"),
+            name=template(E("local.name"), "-nodes"),
             network=E("google_compute_network.this.id"),
             region=E("local.region"),
             ip_cidr_range=net.private_subnets[0],
@@ -71,7 +71,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_subnetwork",
             "proxy_only",
-            name=interp("${local.name}-proxy-only"),
+            name=template(E("local.name"), "-proxy-only"),
             network=E("google_compute_network.this.id"),
             region=E("local.region"),
             ip_cidr_range=net.public_subnets[0],
@@ -86,7 +86,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_firewall",
             "deny_all_ingress",
-            name=interp("${local.name}-deny-all-ingress"),
+            name=template(E("local.name"), "-deny-all-ingress"),
             network=E("google_compute_network.this.id"),
             direction="INGRESS",
             priority=65534,
@@ -98,7 +98,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_firewall",
             "allow_health_checks",
-            name=interp("${local.name}-allow-health-checks"),
+            name=template(E("local.name"), "-allow-health-checks"),
             network=E("google_compute_network.this.id"),
             direction="INGRESS",
             priority=1000,
@@ -116,7 +116,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_firewall",
             "control_plane_webhooks",
-            name=interp("${local.name}-control-plane-webhooks"),
+            name=template(E("local.name"), "-control-plane-webhooks"),
             network=E("google_compute_network.this.id"),
             direction="INGRESS",
             priority=1000,
@@ -134,7 +134,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_router",
             "nat",
-            name=interp("${local.name}-nat"),
+            name=template(E("local.name"), "-nat"),
             network=E("google_compute_network.this.id"),
             region=E("local.region"),
         ),
@@ -142,7 +142,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
             "google_compute_address",
             "nat",
             count=nat_ips,
-            name=interp("${local.name}-nat-${count.index}"),
+            name=template(E("local.name"), "-nat-", E("count.index")),
             region=E("local.region"),
             address_type="EXTERNAL",
             network_tier="PREMIUM",
@@ -152,7 +152,7 @@ def network_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_compute_router_nat",
             "this",
-            name=interp("${local.name}-nat"),
+            name=template(E("local.name"), "-nat"),
             router=E("google_compute_router.nat.name"),
             region=E("local.region"),
             nat_ip_allocate_option="MANUAL_ONLY",

@@ -7,7 +7,7 @@ from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.gcp_gke import node_config
 from kubeprod.clouds.tags import tag
 from kubeprod.hcl import Block, Call, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp, lifecycle
+from kubeprod.hcl.shorthand import B, E, R, lifecycle, template
 from kubeprod.requirements import Req
 from kubeprod.spec import gcp_sizing as sizing
 from kubeprod.spec.model import Environment
@@ -31,8 +31,8 @@ def nodes_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_service_account",
             "nodes",
-            account_id=interp("${local.name}-nodes"),
-            display_name=interp("GKE nodes of ${local.name}"),
+            account_id=template(E("local.name"), "-nodes"),
+            display_name=template("GKE nodes of ", E("local.name")),
         ),
         R(
             "google_project_iam_member",

@@ -7,7 +7,7 @@ from kubeprod.clouds.base import environment_tags
 from kubeprod.clouds.gcp_common import gcp_of
 from kubeprod.clouds.gcp_monitoring import channel_list
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, interp
+from kubeprod.hcl.shorthand import B, E, R, template
 from kubeprod.spec.model import Environment
 
 NOTIFICATION_RETENTION = "604800s"  # 7 days on the topic
@@ -27,7 +27,7 @@ def notifications_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_pubsub_topic",
             "gke_notifications",
-            name=interp("${local.name}-gke-notifications"),
+            name=template(E("local.name"), "-gke-notifications"),
             kms_key_name=E("google_kms_crypto_key.notifications.id"),
             message_retention_duration=NOTIFICATION_RETENTION,
             message_storage_policy=B(
@@ -43,7 +43,7 @@ def notifications_tf(env: Environment) -> list[Block | Comment]:
         R(
             "google_monitoring_alert_policy",
             "gke_notifications",
-            display_name=interp("${local.name}: GKE cluster notification"),
+            display_name=template(E("local.name"), ": GKE cluster notification"),
             combiner="OR",
             severity="WARNING",
             notification_channels=channel_list(env),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import B, E, interp
+from kubeprod.hcl.shorthand import B, E, template
 
 
 def outputs_tf() -> list[Block | Comment]:
@@ -17,10 +17,13 @@ def outputs_tf() -> list[Block | Comment]:
         out("location", E("google_container_cluster.this.location"), "Cluster region"),
         out(
             "get_credentials",
-            interp(
-                "gcloud container clusters get-credentials"
-                " ${google_container_cluster.this.name}"
-                " --region ${local.region} --project ${local.project}"
+            template(
+                "gcloud container clusters get-credentials ",
+                E("google_container_cluster.this.name"),
+                " --region ",
+                E("local.region"),
+                " --project ",
+                E("local.project"),
             ),
             "Command that writes a kubeconfig entry for the cluster",
         ),

@@ -183,8 +183,3 @@ def lifecycle(*, prevent_destroy: bool = False, ignore: list[str] | None = None)
     if ignore:
         block.set(ignore_changes=[E(name) for name in ignore])
     return block
-
-
-def interp(text: str) -> Expr:
-    """A string with interpolations, written as an HCL template."""
-    return Expr('"' + text + '"')
