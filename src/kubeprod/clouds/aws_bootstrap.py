@@ -73,13 +73,13 @@ def bootstrap_files(env: Environment) -> Files:
             R(
                 "aws_s3_bucket_versioning",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 versioning_configuration=B("versioning_configuration", status="Enabled"),
             ),
             R(
                 "aws_s3_bucket_server_side_encryption_configuration",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 rule=B(
                     "rule",
                     bucket_key_enabled=True,
@@ -93,7 +93,7 @@ def bootstrap_files(env: Environment) -> Files:
             R(
                 "aws_s3_bucket_public_access_block",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 block_public_acls=True,
                 block_public_policy=True,
                 ignore_public_acls=True,
@@ -102,13 +102,13 @@ def bootstrap_files(env: Environment) -> Files:
             R(
                 "aws_s3_bucket_ownership_controls",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 rule=B("rule", object_ownership="BucketOwnerEnforced"),
             ),
             R(
                 "aws_s3_bucket_lifecycle_configuration",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 rule=B(
                     "rule",
                     id="keep-old-state-versions-a-year",
@@ -136,12 +136,12 @@ def bootstrap_files(env: Environment) -> Files:
             R(
                 "aws_s3_bucket_policy",
                 "state",
-                bucket=E(f"{state_bucket}.id"),
+                bucket=ref(state_bucket, "id"),
                 policy=E("data.aws_iam_policy_document.state_tls_only.json"),
             ),
         ],
         "outputs.tf": [
-            B("output", "bucket", value=E(f"{state_bucket}.bucket")),
+            B("output", "bucket", value=ref(state_bucket, "bucket")),
             B("output", "kms_key_arn", value=E("aws_kms_key.state.arn")),
             B("output", "region", value=aws.region),
             B("output", "account_id", value=E(ACCOUNT)),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import at, ref, template
 from kubeprod.spec.model import Environment
 
 RG = "azurerm_resource_group.this"
@@ -65,7 +66,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
         return [Comment("Backups are off for this environment.")]
     schedule = schedule_for(b, "azure")[0]
     retention = f"P{b.retention_days}D"
-    common = {"location": Expr(f"{RG}.location"), "resource_group_name": Expr(f"{RG}.name")}
+    common = {"location": ref(RG, "location"), "resource_group_name": ref(RG, "name")}
     return [
         Comment(
             "DR-1 / DR-4: AKS Backup. The vault is geo-redundant with cross-region restore,\n"
@@ -95,8 +96,8 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_data_protection_backup_policy_kubernetes_cluster",
             "this",
             name=f"bp-{env.name}-aks",
-            resource_group_name=Expr(f"{RG}.name"),
-            vault_name=Expr(f"{VAULT}.name"),
+            resource_group_name=ref(RG, "name"),
+            vault_name=ref(VAULT, "name"),
             backup_repeating_time_intervals=[schedule.expression],
             time_zone="UTC",
             retention_rule=Block.of(
@@ -118,7 +119,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_resource_group",
             "backup_snapshots",
             name=f"rg-{env.name}-backup-snapshots",
-            location=Expr(f"{RG}.location"),
+            location=ref(RG, "location"),
             tags=Expr("local.tags"),
         ),
         Comment(
@@ -166,12 +167,12 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             identity=Block.of(
                 "identity",
                 type="UserAssigned",
-                identity_ids=[Expr(f"{STORAGE_IDENTITY}.id")],
+                identity_ids=[ref(STORAGE_IDENTITY, "id")],
             ),
             customer_managed_key=Block.of(
                 "customer_managed_key",
                 key_vault_key_id=Expr("azurerm_key_vault_key.backup.versionless_id"),
-                user_assigned_identity_id=Expr(f"{STORAGE_IDENTITY}.id"),
+                user_assigned_identity_id=ref(STORAGE_IDENTITY, "id"),
             ),
             tags=Expr("local.tags"),
             depends_on=[Expr("azurerm_role_assignment.backup_storage_key")],
@@ -181,7 +182,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
         _r(
             "azurerm_storage_account_queue_properties",
             "backup",
-            storage_account_id=Expr(f"{STORAGE}.id"),
+            storage_account_id=ref(STORAGE, "id"),
             logging=Block.of(
                 "logging",
                 delete=True,
@@ -195,7 +196,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_storage_container",
             "backup",
             name="aks-backup",
-            storage_account_id=Expr(f"{STORAGE}.id"),
+            storage_account_id=ref(STORAGE, "id"),
             container_access_type="private",
         ),
         Comment("The data-protection extension runs the backups inside the cluster."),
@@ -203,7 +204,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_kubernetes_cluster_extension",
             "backup",
             name="azure-aks-backup",
-            cluster_id=Expr(f"{CLUSTER}.id"),
+            cluster_id=ref(CLUSTER, "id"),
             extension_type="microsoft.dataprotection.kubernetes",
             release_train="stable",
             release_namespace="dataprotection-microsoft",
@@ -211,7 +212,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
                 "configuration.backupStorageLocation.bucket": Expr(
                     "azurerm_storage_container.backup.name"
                 ),
-                "configuration.backupStorageLocation.config.resourceGroup": Expr(f"{RG}.name"),
+                "configuration.backupStorageLocation.config.resourceGroup": ref(RG, "name"),
                 "configuration.backupStorageLocation.config.storageAccount": Expr(
                     f"{STORAGE}.name"
                 ),
@@ -226,9 +227,9 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_kubernetes_cluster_trusted_access_role_binding",
             "backup",
             name="backup",
-            kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
+            kubernetes_cluster_id=ref(CLUSTER, "id"),
             roles=[BACKUP_OPERATOR],
-            source_resource_id=Expr(f"{VAULT}.id"),
+            source_resource_id=ref(VAULT, "id"),
         ),
         _role(
             "backup_extension_storage",
@@ -271,10 +272,10 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "azurerm_data_protection_backup_instance_kubernetes_cluster",
             "this",
             name=f"bi-{env.name}-aks",
-            location=Expr(f"{RG}.location"),
-            vault_id=Expr(f"{VAULT}.id"),
-            kubernetes_cluster_id=Expr(f"{CLUSTER}.id"),
-            snapshot_resource_group_name=Expr(f"{SNAPSHOTS_RG}.name"),
+            location=ref(RG, "location"),
+            vault_id=ref(VAULT, "id"),
+            kubernetes_cluster_id=ref(CLUSTER, "id"),
+            snapshot_resource_group_name=ref(SNAPSHOTS_RG, "name"),
             backup_policy_id=Expr(
                 "azurerm_data_protection_backup_policy_kubernetes_cluster.this.id"
             ),
@@ -306,14 +307,14 @@ def _storage_private_access(env: Environment) -> list[Block | Comment]:
             "azurerm_private_dns_zone",
             "blob",
             name=zone,
-            resource_group_name=Expr(f"{RG}.name"),
+            resource_group_name=ref(RG, "name"),
             tags=Expr("local.tags"),
         ),
         _r(
             "azurerm_private_dns_zone_virtual_network_link",
             "blob",
             name="blob",
-            resource_group_name=Expr(f"{RG}.name"),
+            resource_group_name=ref(RG, "name"),
             private_dns_zone_name=Expr("azurerm_private_dns_zone.blob.name"),
             virtual_network_id=Expr("azurerm_virtual_network.this.id"),
             tags=Expr("local.tags"),
@@ -322,13 +323,13 @@ def _storage_private_access(env: Environment) -> list[Block | Comment]:
             "azurerm_private_endpoint",
             "backup_storage",
             name=f"pe-{env.name}-backup-blob",
-            location=Expr(f"{RG}.location"),
-            resource_group_name=Expr(f"{RG}.name"),
-            subnet_id=Expr(f'azurerm_subnet.nodes["{first_zone}"].id'),
+            location=ref(RG, "location"),
+            resource_group_name=ref(RG, "name"),
+            subnet_id=ref(at("azurerm_subnet.nodes", first_zone), "id"),
             private_service_connection=Block.of(
                 "private_service_connection",
                 name="backup-blob",
-                private_connection_resource_id=Expr(f"{STORAGE}.id"),
+                private_connection_resource_id=ref(STORAGE, "id"),
                 subresource_names=["blob"],
                 is_manual_connection=False,
             ),
@@ -344,7 +345,7 @@ def _storage_private_access(env: Environment) -> list[Block | Comment]:
             "azurerm_monitor_diagnostic_setting",
             "backup_storage_blob",
             name="backup-blob-access",
-            target_resource_id=Expr(f'"${{{STORAGE}.id}}/blobServices/default"'),
+            target_resource_id=template(ref(STORAGE, "id"), "/blobServices/default"),
             log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
             enabled_log=[
                 Block.of("enabled_log", category=c)

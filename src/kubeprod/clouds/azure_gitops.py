@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kubeprod.clouds.azure_common import CLUSTER
 from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl.shorthand import ref
 from kubeprod.spec.model import Environment
 
 
@@ -27,7 +28,7 @@ def gitops_tf(env: Environment) -> list[Block | Comment]:
             "azurerm_kubernetes_cluster_extension",
             "flux",
             name="flux",
-            cluster_id=Expr(f"{CLUSTER}.id"),
+            cluster_id=ref(CLUSTER, "id"),
             extension_type="microsoft.flux",
         ),
         Block.of(
@@ -35,7 +36,7 @@ def gitops_tf(env: Environment) -> list[Block | Comment]:
             "azurerm_kubernetes_flux_configuration",
             "baseline",
             name="kubeprod-baseline",
-            cluster_id=Expr(f"{CLUSTER}.id"),
+            cluster_id=ref(CLUSTER, "id"),
             namespace="flux-system",
             scope="cluster",
             git_repository=Block.of(

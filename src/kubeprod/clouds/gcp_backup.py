@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from kubeprod.dr.cloud_schedules import lock_days, schedule_for
 from kubeprod.hcl import Block, Comment
-from kubeprod.hcl.shorthand import B, E, R, one_line_list, template
+from kubeprod.hcl.shorthand import B, E, R, one_line_list, ref, template
 from kubeprod.spec.model import Environment
 
 CLUSTER = "google_container_cluster.this"
@@ -90,7 +90,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
             "google_gke_backup_backup_plan",
             "cluster",
             name=template(E("local.name"), "-cluster"),
-            cluster=E(f"{CLUSTER}.id"),
+            cluster=ref(CLUSTER, "id"),
             location=region,
             backup_config=B(
                 "backup_config",
@@ -123,7 +123,7 @@ def backup_blocks(env: Environment, crypto_key: Block) -> list[Block | Comment]:
             name=template(E("local.name"), "-restore"),
             location=region,
             backup_plan=E("google_gke_backup_backup_plan.cluster.id"),
-            cluster=E(f"{CLUSTER}.id"),
+            cluster=ref(CLUSTER, "id"),
             restore_config=B(
                 "restore_config",
                 all_namespaces=True,
