@@ -22,13 +22,13 @@ from __future__ import annotations
 from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import at, ref, template
+from kubeprod.hcl.shorthand import E, at, ref, template
 from kubeprod.spec.model import Environment
 
 RG = "azurerm_resource_group.this"
 CLUSTER = "azurerm_kubernetes_cluster.this"
 VAULT = "azurerm_data_protection_backup_vault.this"
-VAULT_PRINCIPAL = f"{VAULT}.identity[0].principal_id"
+VAULT_PRINCIPAL = ref(VAULT, "identity[0].principal_id")
 EXTENSION = "azurerm_kubernetes_cluster_extension.backup"
 SNAPSHOTS_RG = "azurerm_resource_group.backup_snapshots"
 STORAGE = "azurerm_storage_account.backup"
@@ -40,13 +40,13 @@ def _r(type_: str, label: str, /, **attrs: object) -> Block:
     return Block.of("resource", type_, label, **attrs)
 
 
-def _role(name: str, scope: str, role: str, principal: str) -> Block:
+def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
     return _r(
         "azurerm_role_assignment",
         name,
-        scope=Expr(scope),
+        scope=scope,
         role_definition_name=role,
-        principal_id=Expr(principal),
+        principal_id=principal,
     )
 
 
@@ -136,9 +136,9 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
         ),
         _role(
             "backup_storage_key",
-            "azurerm_key_vault.this.id",
+            E("azurerm_key_vault.this.id"),
             "Key Vault Crypto Service Encryption User",
-            f"{STORAGE_IDENTITY}.principal_id",
+            ref(STORAGE_IDENTITY, "principal_id"),
         ),
         Comment(
             "The backup extension stages cluster state in this account (blob, Entra ID only,\n"
@@ -213,9 +213,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
                     "azurerm_storage_container.backup.name"
                 ),
                 "configuration.backupStorageLocation.config.resourceGroup": ref(RG, "name"),
-                "configuration.backupStorageLocation.config.storageAccount": Expr(
-                    f"{STORAGE}.name"
-                ),
+                "configuration.backupStorageLocation.config.storageAccount": ref(STORAGE, "name"),
                 "configuration.backupStorageLocation.config.subscriptionId": Expr(
                     "data.azurerm_client_config.current.subscription_id"
                 ),
@@ -233,27 +231,27 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
         ),
         _role(
             "backup_extension_storage",
-            f"{STORAGE}.id",
+            ref(STORAGE, "id"),
             "Storage Blob Data Contributor",
-            f"{EXTENSION}.aks_assigned_identity[0].principal_id",
+            ref(EXTENSION, "aks_assigned_identity[0].principal_id"),
         ),
-        _role("backup_vault_reads_cluster", f"{CLUSTER}.id", "Reader", VAULT_PRINCIPAL),
-        _role("backup_vault_reads_snapshots", f"{SNAPSHOTS_RG}.id", "Reader", VAULT_PRINCIPAL),
+        _role("backup_vault_reads_cluster", ref(CLUSTER, "id"), "Reader", VAULT_PRINCIPAL),
+        _role("backup_vault_reads_snapshots", ref(SNAPSHOTS_RG, "id"), "Reader", VAULT_PRINCIPAL),
         _role(
             "backup_vault_snapshots",
-            f"{SNAPSHOTS_RG}.id",
+            ref(SNAPSHOTS_RG, "id"),
             "Disk Snapshot Contributor",
             VAULT_PRINCIPAL,
         ),
         _role(
             "backup_vault_disk_data",
-            f"{SNAPSHOTS_RG}.id",
+            ref(SNAPSHOTS_RG, "id"),
             "Data Operator for Managed Disks",
             VAULT_PRINCIPAL,
         ),
         _role(
             "backup_vault_storage",
-            f"{STORAGE}.id",
+            ref(STORAGE, "id"),
             "Storage Blob Data Reader",
             VAULT_PRINCIPAL,
         ),
@@ -263,9 +261,9 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
         ),
         _role(
             "backup_cluster_snapshots",
-            f"{SNAPSHOTS_RG}.id",
+            ref(SNAPSHOTS_RG, "id"),
             "Contributor",
-            "azurerm_user_assigned_identity.cluster.principal_id",
+            E("azurerm_user_assigned_identity.cluster.principal_id"),
         ).set(depends_on=[Expr(CLUSTER)]),
         Comment("The backup instance: this cluster, this policy, this vault."),
         _r(

@@ -28,13 +28,13 @@ AKS_ADMIN_ROLES = {
 }
 
 
-def _role(name: str, scope: str, role: str, principal: str) -> Block:
+def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
     return R(
         "azurerm_role_assignment",
         name,
-        scope=E(scope),
+        scope=scope,
         role_definition_name=role,
-        principal_id=E(principal),
+        principal_id=principal,
     )
 
 
@@ -119,7 +119,7 @@ def compute_provider_id(env: Environment) -> str | Expr:
 def security_tf(env: Environment) -> list[Block | Comment]:
     """security.tf: Key Vault and keys, identities and role assignments, disk encryption,
     EncryptionAtHost, cluster admins and the pod security policy assignment."""
-    cluster_identity = "azurerm_user_assigned_identity.cluster.principal_id"
+    cluster_identity = E("azurerm_user_assigned_identity.cluster.principal_id")
     return [
         Comment(
             "SEC-8 / SEC-3: Key Vault (RBAC only, purge protection, soft delete) holding the\n"
@@ -153,9 +153,9 @@ def security_tf(env: Environment) -> list[Block | Comment]:
         Comment("Whoever runs terraform creates the keys."),
         _role(
             "deployer_crypto_officer",
-            f"{KEY_VAULT}.id",
+            ref(KEY_VAULT, "id"),
             "Key Vault Crypto Officer",
-            "data.azurerm_client_config.current.object_id",
+            E("data.azurerm_client_config.current.object_id"),
         ),
         *_wait(
             "deployer_rbac",
@@ -171,11 +171,11 @@ def security_tf(env: Environment) -> list[Block | Comment]:
             name=f"id-{env.name}-aks",
             **common(tags=TAGS),
         ),
-        _role("cluster_kms", f"{KEY_VAULT}.id", "Key Vault Crypto User", cluster_identity),
+        _role("cluster_kms", ref(KEY_VAULT, "id"), "Key Vault Crypto User", cluster_identity),
         Comment("API Server VNet Integration and node subnets live in our VNet."),
         _role(
             "cluster_network",
-            "azurerm_virtual_network.this.id",
+            E("azurerm_virtual_network.this.id"),
             "Network Contributor",
             cluster_identity,
         ),
@@ -194,13 +194,13 @@ def security_tf(env: Environment) -> list[Block | Comment]:
         ),
         _role(
             "des_crypto",
-            f"{KEY_VAULT}.id",
+            ref(KEY_VAULT, "id"),
             "Key Vault Crypto Service Encryption User",
-            "azurerm_disk_encryption_set.this.identity[0].principal_id",
+            E("azurerm_disk_encryption_set.this.identity[0].principal_id"),
         ),
         _role(
             "cluster_des_reader",
-            "azurerm_disk_encryption_set.this.id",
+            E("azurerm_disk_encryption_set.this.id"),
             "Reader",
             cluster_identity,
         ),
