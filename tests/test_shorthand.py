@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,42 @@ def test_terraform_block_and_environment_tags():
     ]
     env = load_spec(str(Path(__file__).resolve().parents[1] / "examples" / "production.yaml"))
     assert environment_tags(env) == {**env.tags, "kubeprod-environment": env.name}
+
+
+CLOUDS = Path(__file__).resolve().parents[1] / "src" / "kubeprod" / "clouds"
+PLAIN_REFERENCE = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*|\[([0-9]+|\*|[A-Za-z_][\w.]*)\])*")
+
+
+def _hand_written(source: str) -> list[str]:
+    """E()/Expr() calls on anything but a plain reference (or a name holding one), and
+    string constants holding template syntax, in Python source."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("E", "Expr"):
+            (arg,) = node.args
+            plain = isinstance(arg, ast.Constant) and PLAIN_REFERENCE.fullmatch(arg.value)
+            if not (plain or isinstance(arg, ast.Name)):
+                problems.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Constant) and re.search(r"[$%]\{", str(node.value)):
+            problems.append(f"line {node.lineno}: template text {node.value!r}")
+    return problems
+
+
+@pytest.mark.parametrize("path", sorted(CLOUDS.glob("*.py")), ids=lambda p: p.name)
+def test_renderers_write_expressions_as_values_not_text(path):
+    """Issue 9 item 4: renderers build operators, calls, templates and references with
+    hcl.shorthand; E()/Expr() only wrap plain references."""
+    assert _hand_written(path.read_text()) == [], f"{path.name}: build these with the shorthand"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ['E("a ? b : c")', 'E(f"{X}.id")', 'Expr("[a, b]")', 'E("f(x)")', 'n = "${local.name}-x"'],
+)
+def test_the_expression_guard_catches_hand_written_expressions(source):
+    assert _hand_written(source)
+
+
+def test_the_expression_guard_accepts_plain_references():
+    source = 'E("aws_subnet.private[each.key].id"), E("a.b[0].c"), E("n[*].x"), E(NAME)'
+    assert _hand_written(source) == []

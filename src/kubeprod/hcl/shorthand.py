@@ -10,6 +10,7 @@ operators, templates or quotes by hand. `E("aws_vpc.this.id")` stays for plain r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from kubeprod.hcl import Block, Call, Expr, key_text, quote, value_lines
 
@@ -52,7 +53,10 @@ def literal(value: object) -> str:
     return lines[0]
 
 
-def compare(left: object, operator: str, right: object) -> Expr:
+Comparison = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
+def compare(left: object, operator: Comparison, right: object) -> Expr:
     """A comparison of two values: `compare(E("zone"), "!=", "1")` is `zone != "1"`."""
     return Expr(f"{literal(left)} {operator} {literal(right)}")
 
