@@ -192,7 +192,7 @@ def test_a_change_to_an_existing_backend_needs_a_second_person(tmp_path, monkeyp
     tf.output_json = lambda: {"bucket": "b", "kms_key_arn": "k"}
     from kubeprod.change import bootstrapping
 
-    monkeypatch.setattr(bootstrapping, "bootstrap_tf", lambda t: tf)
+    monkeypatch.setattr(workflow, "bootstrap_tf", lambda t: tf)
     monkeypatch.setenv("GITHUB_ACTOR", "pat")
     with pytest.raises(apply.GateRefused, match="--approve-by NAME"):
         bootstrapping.recorded(target, None)

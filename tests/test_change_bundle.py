@@ -73,7 +73,7 @@ def make_bundle(tmp_path: Path, changes: list[dict], *, git=None, policy=None, n
              "matches_head": True}]},
         "planner": ["pat", "pat@example.com"],
         "state": {"serial": 7, "lineage": "L", "bucket": "state-bucket", "key": "k"},
-        "policy": policy or {"available": False, "passed": None, "note": "not available"},
+        "policy": policy or {"available": True, "passed": True, "report": {"rules": {}}},
         "changes": bool(changes),
         "counts": {"add": 0, "change": 1, "destroy": 0, "replace": 0},
     }  # fmt: skip
@@ -107,7 +107,7 @@ def test_scaling_change_is_one_in_place_node_change_without_risk(tmp_path):
     assert data["rollback"]["revision"] == "a" * 40 + "~1"
     md = review.to_markdown(data)
     assert "| update | `aws_eks_node_group.workload` | `scaling_config[0].max_size` 20 → 25 |" in md
-    assert "policy: not available" in md and "None found." in md
+    assert "policy: passed" in md and "None found." in md
 
 
 def test_cluster_replacement_is_risky_and_irreversible(tmp_path):
@@ -294,20 +294,16 @@ class FakeReport:
 
 
 def test_policy_result_passes_the_module_dir_and_names_failed_rules(tmp_path, monkeypatch):
-    import sys
-    import types
-
     seen = {}
 
-    def check_plan_json(plan, *, cloud=None, config_dir=None, waivers=None):
-        seen.update(cloud=cloud, config_dir=config_dir)
+    def check_plan_json(plan, *, cloud, config_dir, waivers, options):
+        seen.update(cloud=cloud, config_dir=config_dir, options=options)
         return FakeReport(passed=False)
 
-    fake = types.ModuleType("kubeprod.policy.engine")
-    fake.check_plan_json = check_plan_json
-    monkeypatch.setitem(sys.modules, "kubeprod.policy.engine", fake)
+    monkeypatch.setattr(bundle, "check_plan_json", check_plan_json)
     result = bundle.policy_result({}, "aws", tmp_path, str(EXAMPLE))
-    assert seen == {"cloud": "aws", "config_dir": tmp_path}
+    assert seen["cloud"] == "aws" and seen["config_dir"] == tmp_path
+    assert seen["options"] is not None  # the spec's thresholds, as `kubeprod plan` enforces
     assert result["available"] and result["passed"] is False
     found = make_bundle(tmp_path, [SCALE], policy=result)
     approval.approve(found, "alice")
@@ -315,9 +311,21 @@ def test_policy_result_passes_the_module_dir_and_names_failed_rules(tmp_path, mo
     assert "policy: FAILED: CHR-1" in review.to_markdown(review.review(found))
 
 
-def test_policy_result_without_the_engine_says_so(monkeypatch):
-    import sys
+def test_policy_gate_crashing_is_a_failed_verdict(monkeypatch):
+    def crash(plan, **kwargs):
+        raise KeyError("resource_changes")
 
-    monkeypatch.setitem(sys.modules, "kubeprod.policy.engine", None)
+    monkeypatch.setattr(bundle, "check_plan_json", crash)
     result = bundle.policy_result({}, "aws")
-    assert result == {"available": False, "passed": None, "note": "policy gate not available"}
+    assert result["passed"] is False and "KeyError" in result["error"]
+
+
+def test_bundle_without_a_policy_verdict_is_refused(tmp_path):
+    """A record from before the gate was always present (or one edited to drop the
+    verdict) fails closed: apply refuses it, review says so."""
+    found = make_bundle(
+        tmp_path, [SCALE], policy={"available": False, "passed": None, "note": "not available"}
+    )
+    approval.approve(found, "alice")
+    assert any("[policy gate]" in r and "no policy verdict" in r for r in offline_check(found))
+    assert "policy: not available" in review.to_markdown(review.review(found))

@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kubeprod.clouds.aws_bootstrap import bucket_name
 from kubeprod.clouds.aws_local import OVERRIDE_FILE, backend_settings, override_file
@@ -46,6 +46,7 @@ class UpRefused(KubeprodError):
 class Target:
     """Where one environment's AWS module lives and what it talks to."""
 
+    cloud: ClassVar[str] = "aws"  # the only cloud kubeprod plans and applies so far
     env: Environment
     spec: str
     workdir: Path

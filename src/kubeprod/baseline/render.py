@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from kubeprod.baseline import objects
+from kubeprod.baseline import autoscaler, gitops, objects
 from kubeprod.baseline.objects import Obj
 from kubeprod.facts import system_namespaces as system
 from kubeprod.spec.model import Environment
@@ -64,10 +64,7 @@ def manifest_files(env: Environment, cloud: str) -> dict[str, list[Obj]]:
     if env.encryption.volumes:
         files["storage-class.yaml"] = [objects.storage_class(env, cloud)]
     if cloud == "aws":
-        from kubeprod.baseline import autoscaler
-
         files["cluster-autoscaler.yaml"] = autoscaler.manifests(env)
-    from kubeprod.baseline import gitops
 
     files.update(gitops.manifest_files(env, cloud))
     return files

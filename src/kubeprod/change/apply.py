@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubeprod import workflow
 from kubeprod.change import approval, changelog, clock, notify, snapshot, windows
 from kubeprod.change.bundle import Bundle, load, state_identity
 from kubeprod.change.refused import GateRefused
@@ -34,6 +35,7 @@ from kubeprod.terraform.faults import (
     raise_if_locked,
     refuse_errored_state,
 )
+from kubeprod.terraform.runner import ApplyInterrupted, Progress, TerraformError
 
 __all__ = [
     "ERRORED_STATE",
@@ -80,14 +82,19 @@ def provenance_problems(bundle: Bundle) -> list[str]:
 
 
 def _policy_problem(bundle: Bundle) -> str | None:
-    policy = bundle.manifest.get("policy", {})
-    if policy.get("available") and not policy.get("passed"):
+    policy = bundle.manifest.get("policy") or {}
+    if not policy.get("available"):  # a record from before the gate was always present
+        return "this bundle carries no policy verdict. Fix: `kubeprod plan` again"
+    if not policy.get("passed"):
         rules = (policy.get("report") or {}).get("rules") or {}
         failed = sorted(rule for rule, status in rules.items() if status == "fail")
         detail = policy.get("error") or (
             f"rules {', '.join(failed)} fail" if failed else "see `kubeprod review`"
         )
-        return f"the policy gate failed for this plan: {detail}"
+        return (
+            f"the policy gate failed for this plan: {detail}. "
+            "Fix: change the spec so the plan passes"
+        )
     return None
 
 
@@ -124,7 +131,7 @@ def check(
         )
     policy = _policy_problem(bundle)
     if policy:
-        reasons.append(f"[policy gate] {policy}. Fix: change the spec so the plan passes")
+        reasons.append(f"[policy gate] {policy}")
     origin = provenance_problems(bundle)
     if origin and not override_provenance:
         reasons.append(
@@ -198,12 +205,11 @@ def preflight(
     who: str,
 ) -> Prepared:
     """Every rule, offline and against the state; GateRefused listing all that fail."""
-    from kubeprod.terraform.runner import TerraformError
-    from kubeprod.workflow import target_for, terraform_for
-
     manifest = bundle.manifest
     moment = clock.change_moment(at, local=bool(manifest.get("local")))
-    target = target_for(manifest["spec_path"], manifest["cloud"], bool(manifest.get("local")))
+    target = workflow.target_for(
+        manifest["spec_path"], manifest["cloud"], bool(manifest.get("local"))
+    )
     if Path(target.workdir).resolve() != Path(manifest["workdir"]):
         raise GateRefused(
             f"the bundle was planned in {manifest['workdir']} but this target works in "
@@ -224,7 +230,7 @@ def preflight(
     errored = errored_state_problem(Path(target.workdir))
     if errored:
         reasons.insert(0, errored)
-    tf = terraform_for(target.workdir, target)
+    tf = workflow.terraform_for(target.workdir, target)
     try:
         shown = tf.show_json(str(bundle.plan_file))
         mismatch = bundle.reviewed_plan_problems(shown)
@@ -334,8 +340,6 @@ def _run(
     prepared: Prepared, started: dict[str, Any], phase: dict[str, bool], *, quiet: bool
 ) -> dict[str, Any]:
     """Snapshot, notify, apply (signals forwarded to terraform), notify, record."""
-    from kubeprod.terraform.runner import ApplyInterrupted, Progress, TerraformError
-
     bundle, manifest, tf = prepared.bundle, prepared.bundle.manifest, prepared.tf
     env_name = manifest["environment"]
     deliveries: list[dict[str, Any]] = []
@@ -508,14 +512,12 @@ def unlock(
     spec: str, lock_id: str, *, local: bool, yes: bool, cloud: str = "aws"
 ) -> dict[str, Any]:
     """Clear a state lock left by a terraform that is no longer running."""
-    from kubeprod.workflow import target_for, terraform_for
-
     if not yes:
         raise InputError(
             f"clearing lock {lock_id} while a terraform still holds it can corrupt the state. "
             "Check that no apply is running (CI, a colleague), then re-run with --yes"
         )
-    target = target_for(spec, cloud, local)
-    tf = terraform_for(target.workdir, target)
+    target = workflow.target_for(spec, cloud, local)
+    tf = workflow.terraform_for(target.workdir, target)
     tf.run("force-unlock", "-force", lock_id)
     return {"unlocked": lock_id, "workdir": str(target.workdir)}

@@ -22,6 +22,7 @@ from kubeprod.change.bundle import Bundle, sha256_file
 from kubeprod.change.changelog import home
 from kubeprod.change.records_model import Approval
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.spec import load_spec
 
 APPROVALS = "approvals.json"
 
@@ -103,8 +104,6 @@ def same_person(by: str, identities: list[str]) -> bool:
 def _single_operator(bundle: Bundle) -> str | None:
     spec = Path(bundle.path / "spec.yaml")
     try:
-        from kubeprod.spec import load_spec
-
         env = load_spec(str(spec), profile_rules=False)
     except Exception:  # the gate reports a bad spec copy through integrity checks
         return None

@@ -8,18 +8,11 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
+from kubeprod import workflow
 from kubeprod.change import changelog, clock
 from kubeprod.change.approval import same_person
 from kubeprod.change.bundle import planner_identities
 from kubeprod.change.refused import GateRefused
-from kubeprod.workflow import (
-    PLAN_FILE,
-    backend_result,
-    bootstrap_tf,
-    render_bootstrap,
-    target_for,
-)
-from kubeprod.workflow import bootstrap as bootstrap_local
 
 
 def recorded(target: Any, approve_by: str | None) -> dict[str, Any]:
@@ -27,20 +20,21 @@ def recorded(target: Any, approve_by: str | None) -> dict[str, Any]:
     second person; record either in the change log. Returns its outputs."""
     existing = (target.bootstrap_dir / "terraform.tfstate").exists()
     started = clock.real()
-    tf = bootstrap_tf(target)
-    changed = tf.plan(PLAN_FILE)
+    tf = workflow.bootstrap_tf(target)
+    changed = tf.plan(workflow.PLAN_FILE)
     if changed and existing:
         me = planner_identities(target.spec, "rollback")
         if not approve_by or same_person(approve_by, me):
             raise GateRefused(
                 f"the state-backend module in {target.bootstrap_dir} differs from what is "
                 "deployed; changing the backend of production is a change of its own. Fix: "
-                f"review `terraform show {PLAN_FILE}` there, and have a second person approve: "
+                f"review `terraform show {workflow.PLAN_FILE}` there, and have a second person "
+                "approve: "
                 f"`kubeprod bootstrap {target.spec} --approve-by NAME` (not {', '.join(me)})"
             )
     if changed:
         changelog.check_writable(target.env.name)
-        tf.apply(PLAN_FILE)
+        tf.apply(workflow.PLAN_FILE)
         changelog.append(
             target.env.name,
             {
@@ -60,8 +54,8 @@ def recorded(target: Any, approve_by: str | None) -> dict[str, Any]:
 def bootstrap(spec: str, cloud: str, *, local: bool, approve_by: str | None) -> dict[str, Any]:
     """`kubeprod bootstrap`: the local cloud bootstraps freely; a real cloud is recorded."""
     if local:
-        return bootstrap_local(spec, cloud, local=True, auto_approve=True)
+        return workflow.bootstrap(spec, cloud, local=True, auto_approve=True)
     if cloud != "aws":
-        return render_bootstrap(spec, cloud)
-    target = target_for(spec, cloud, local)
-    return backend_result(target, recorded(target, approve_by))
+        return workflow.render_bootstrap(spec, cloud)
+    target = workflow.target_for(spec, cloud, local)
+    return workflow.backend_result(target, recorded(target, approve_by))

@@ -10,8 +10,10 @@ and are bound to the plan hash and the manifest hash.
 from __future__ import annotations
 
 import getpass
+import glob
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -20,7 +22,14 @@ from typing import Any
 
 from kubeprod.change import clock, gitinfo
 from kubeprod.change.changelog import home
+from kubeprod.change.records_model import Manifest
+from kubeprod.change.records_model import problems as record_problems
 from kubeprod.errors import InputError
+from kubeprod.policy.engine import check_plan_json
+from kubeprod.policy.rules import Options
+from kubeprod.policy.waivers import default_path
+from kubeprod.spec import load_spec
+from kubeprod.terraform import plan_shape
 
 PLAN = "plan.tfplan"
 PLAN_JSON = "plan.json"
@@ -55,39 +64,22 @@ def policy_result(
     spec: str | None = None,
     planned_spec: str | None = None,
 ) -> dict[str, Any]:
-    """The policy gate's verdict on this plan, or a note that the gate is not installed.
+    """The policy gate's verdict on this plan, as `kubeprod plan` enforces it.
 
     Passes the module directory (prevent_destroy, backend), the waiver file beside `spec`
     and the thresholds of `planned_spec` (the spec this plan was made from: for a
-    rollback, the old one; default `spec`), so the verdict is the one `kubeprod plan`
-    enforces."""
-    import inspect
-
-    try:
-        from kubeprod.policy.engine import check_plan_json
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("kubeprod.policy"):
-            return {"available": False, "passed": None, "note": "policy gate not available"}
-        raise
-    params = inspect.signature(check_plan_json).parameters
-    kwargs: dict[str, Any] = {"cloud": cloud}
-    if config_dir is not None and "config_dir" in params:
-        kwargs["config_dir"] = config_dir
-    if spec and "waivers" in params:
-        try:
-            from kubeprod.policy.waivers import default_path
-
-            kwargs["waivers"] = default_path(spec)
-        except ImportError:
-            pass
+    rollback, the old one; default `spec`). `available` stays in the record for bundles
+    made before the gate was always part of kubeprod (change/review.py reads it)."""
     judged = planned_spec or spec
-    if judged and "options" in params and Path(judged).is_file():
-        from kubeprod.policy.rules import Options  # the spec's thresholds, as plan enforces
-        from kubeprod.spec import load_spec
-
-        kwargs["options"] = Options.from_spec(load_spec(judged))
+    options = Options.from_spec(load_spec(judged)) if judged and Path(judged).is_file() else None
     try:
-        report = check_plan_json(plan_json, **kwargs)
+        report = check_plan_json(
+            plan_json,
+            cloud=cloud,
+            config_dir=config_dir,
+            waivers=default_path(spec) if spec else None,
+            options=options,
+        )
     except Exception as exc:  # the gate crashing is a failed gate, never a pass
         return {"available": True, "passed": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"available": True, "passed": bool(report.passed), "report": report.as_dict()}
@@ -136,7 +128,6 @@ class Bundle:
             value = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{path} is damaged or unreadable ({exc}). Fix: plan again") from None
-        from kubeprod.terraform import plan_shape
 
         wrong = plan_shape.problems(value)
         if wrong:
@@ -218,10 +209,6 @@ def _count(changes: Any) -> str:
 
 def waiver_file(spec: str) -> Path | None:
     """The waiver file the policy gate reads for `spec`, if any."""
-    try:
-        from kubeprod.policy.waivers import default_path
-    except ImportError:
-        return None
     found = default_path(spec)
     return Path(found).resolve() if found else None
 
@@ -252,8 +239,6 @@ def planner_identities(spec: str, kind: str) -> list[str]:
     """Who made this plan: the CI actor, the OS user, the git author of the planned
     commit; for a rollback (planned now, from an old revision) the operator's git
     identity. An approver must be someone else (CHG-2)."""
-    import os
-
     found = [getpass.getuser()]
     for var in ("GITHUB_ACTOR", "GITHUB_TRIGGERING_ACTOR", "USER_NAME", "ATLANTIS_USER"):
         if os.environ.get(var):
@@ -299,7 +284,7 @@ def create(
         "planner": planner_identities(provenance_of or target.spec, kind),
         "environment": target.env.name,
         "profile": target.env.profile,
-        "cloud": "aws",
+        "cloud": target.cloud,
         "local": bool(target.local),
         "target": "local" if target.local else "aws",
         "spec_path": str(Path(target.spec).resolve()),
@@ -316,7 +301,7 @@ def create(
         },
         "policy": policy_result(
             plan_json,
-            "aws",
+            target.cloud,
             path / MODULE_DIR,
             provenance_of or target.spec,
             planned_spec=str(target.spec),
@@ -333,8 +318,6 @@ def load(ref: str) -> Bundle:
     """A bundle by path, or by id under $KUBEPROD_HOME/bundles."""
     path = Path(ref)
     if not (path / MANIFEST).exists():
-        import glob
-
         root = home() / "bundles"
         matches = sorted(root.glob(f"*/{glob.escape(ref)}*")) if ref and root.is_dir() else []
         matches = [m for m in matches if (m / MANIFEST).exists()]
@@ -363,9 +346,6 @@ def load(ref: str) -> Bundle:
 
 def manifest_problems(manifest: Any) -> list[str]:
     """Fields a manifest must have, with their types."""
-    from kubeprod.change.records_model import Manifest
-    from kubeprod.change.records_model import problems as record_problems
-
     problems = record_problems(Manifest, manifest)
     if not isinstance(manifest, dict):
         return problems

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubeprod.errors import InputError
+
 GITHUB_PATH = ".github/workflows/kubeprod.yml"
 ATLANTIS_PATH = "atlantis.yaml"
 
@@ -358,8 +360,6 @@ def write(
     kind: str, spec: str, environment: str, out: str | None, force: bool, cloud: str = "aws"
 ) -> Path:
     """Write the CI file; refuse to overwrite one without --force."""
-    from kubeprod.errors import InputError
-
     path = Path(out or default_path(kind, cloud))
     if path.exists() and not force:
         raise InputError(f"{path} exists. Fix: pass --force to overwrite it, or --out elsewhere")

@@ -28,8 +28,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kubeprod.change.bundle import MANIFEST, SPEC_COPY, Bundle, ManifestBundle, sha256_file
+from kubeprod.baseline import load, pdb_lint, pss, schema
+from kubeprod.change import apply as apply_gate
+from kubeprod.change import bundle as bundles
+from kubeprod.change import changelog, clock, gitinfo, notify
+from kubeprod.change.bundle import (
+    MANIFEST,
+    SPEC_COPY,
+    Bundle,
+    ManifestBundle,
+    bundles_root,
+    planner_identities,
+    sha256_file,
+)
+from kubeprod.change.changelog import home
+from kubeprod.change.refused import GateRefused
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.policy.engine import check_directory
+from kubeprod.render import baseline_texts
+from kubeprod.spec import load_spec
 
 KIND = "cluster-manifests"
 FIELD_MANAGER = "kubeprod"
@@ -47,8 +64,6 @@ def _sha(text: str) -> str:
 
 
 def applied_dir(env_name: str, cloud: str) -> Path:
-    from kubeprod.change.changelog import home
-
     return home() / "cluster" / env_name / cloud / "last-applied"
 
 
@@ -71,9 +86,6 @@ def substitute(files: dict[str, str], environ: dict[str, str]) -> dict[str, str]
 
 def _checks(directory: Path, cloud: str, minor: str) -> dict[str, Any]:
     """Every offline check; raise ManifestsRefused listing what failed."""
-    from kubeprod.baseline import load, pdb_lint, pss, schema
-    from kubeprod.policy.engine import check_directory
-
     objs = load.load_objects(directory)
     minors, note = schema.target_minors(minor)
     problems: list[str] = []
@@ -129,11 +141,6 @@ def _new_bundle_dir(root: Path, name: str) -> Path:
 
 def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     """Render, check and bundle the manifest set for `cloud`; return the bundle's facts."""
-    from kubeprod.change import clock, gitinfo
-    from kubeprod.change.bundle import bundles_root, planner_identities
-    from kubeprod.render import baseline_texts
-    from kubeprod.spec import load_spec
-
     env = load_spec(spec)
     if getattr(env.clouds, cloud) is None:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
@@ -262,8 +269,6 @@ def kubectl_command(bundle: Bundle, kubeconfig: str | None, context: str | None)
 
 
 def _refusals(bundle: Bundle, env: Any, moment: Any, emergency: bool, override: bool) -> list[str]:
-    from kubeprod.change import apply as apply_gate
-
     reasons, _ = apply_gate.check(
         bundle, env.maintenance, moment, emergency=emergency, override_provenance=override
     )
@@ -290,11 +295,6 @@ def apply(
     context: str | None = None,
 ) -> dict[str, Any]:
     """The apply gate for a manifest bundle, then server-side apply, notices, change log."""
-    from kubeprod.change import bundle as bundles
-    from kubeprod.change import changelog, clock, notify
-    from kubeprod.change.refused import GateRefused
-    from kubeprod.spec import load_spec
-
     if (emergency or override_provenance) and not reason.strip():
         raise InputError("an override needs a reason for the change log. Fix: add --reason '...'")
     found = bundles.load(ref)

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kubeprod.errors import InputError
@@ -16,8 +17,6 @@ CLOUDS = ("aws", "azure", "gcp")
 
 
 def _say(message: str) -> None:
-    import sys
-
     print(message, file=sys.stderr)
 
 
@@ -202,8 +201,6 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
         return 0
 
     def cmd_ci(args: argparse.Namespace) -> int:
-        from pathlib import Path
-
         from kubeprod.change import ci_templates
         from kubeprod.spec import load_spec
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeprod import workflow
 from kubeprod.change import notify
 from kubeprod.change.review import attribute_diff
 
@@ -12,11 +13,9 @@ DRIFT_PLAN = "kubeprod-drift.tfplan"
 
 def detect(spec: str, cloud: str, *, local: bool) -> dict[str, Any]:
     """Render, init, refresh-only plan; notify the team when anything drifted."""
-    from kubeprod.workflow import backend_outputs, plan_checked, prepare, target_for
-
-    target = target_for(spec, cloud, local)
-    tf = prepare(target, backend_outputs(target))
-    plan_checked(target, tf, DRIFT_PLAN, "-refresh-only")
+    target = workflow.target_for(spec, cloud, local)
+    tf = workflow.prepare(target, workflow.backend_outputs(target))
+    workflow.plan_checked(target, tf, DRIFT_PLAN, "-refresh-only")
     plan = tf.show_json(DRIFT_PLAN)
     drifted = []
     for item in plan.get("resource_drift", []):

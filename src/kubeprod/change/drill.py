@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kubeprod.change import notify
+from kubeprod.change import drill_region, drill_zone, notify
 from kubeprod.change.drill_record import Drill
 from kubeprod.dr import history
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.spec import load_spec
 
 SCENARIOS = ("zone-loss", "region-loss")
 
@@ -92,8 +93,6 @@ def run(
     say: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run one drill; return its history entry (raises DrillInterrupted when it stops)."""
-    from kubeprod.spec import load_spec
-
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario '{scenario}'. Fix: use {' or '.join(SCENARIOS)}")
     env = load_spec(spec)
@@ -110,7 +109,6 @@ def run(
             "a region-loss drill rebuilds into the recovery region, and none is set. "
             "Fix: set dr.recovery_region.aws (e.g. eu-central-1)"
         )
-    from kubeprod.change import drill_region, drill_zone
 
     runner = drill_zone.run if scenario == "zone-loss" else drill_region.run
     drill = Drill(env, scenario, "local" if local else "aws")

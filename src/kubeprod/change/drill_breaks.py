@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
+
 
 def client(target: Any, service: str, region: str) -> Any:
     """A boto3 client for the target: the local cloud (its endpoint and CA) or AWS."""
-    import boto3
+    import boto3  # lazy, for start-up time (~0.15 s)
 
     if target.local:
-        from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
-
         return boto3.client(
             service,
             region_name=region,

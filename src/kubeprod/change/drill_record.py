@@ -15,6 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from kubeprod import workflow
+from kubeprod.change import apply, approval, bundle, drill_breaks
+from kubeprod.change.planning import plan
 from kubeprod.dr import history
 from kubeprod.errors import KubeprodError
 
@@ -107,9 +110,6 @@ def repair(
 ) -> dict[str, Any]:
     """Plan, approve and apply the repair through the change gate, as an emergency change
     that carries the drill's ID. Returns the apply result."""
-    from kubeprod.change import apply, approval, bundle
-    from kubeprod.change.planning import plan
-
     say("plan the repair ...")
     planned = plan(spec, "aws", local=local)
     drill.note("planned", bundle=planned["bundle"], counts=planned["counts"])
@@ -139,9 +139,7 @@ def repair(
 
 def clean_second_plan(spec: str, *, local: bool) -> dict[str, int]:
     """The verification `up` ends with: a second plan has nothing to do."""
-    from kubeprod.workflow import make_plan
-
-    made = make_plan(spec, "aws", local=local)
+    made = workflow.make_plan(spec, "aws", local=local)
     if made.changed:
         raise KubeprodError(
             f"after the recovery a second plan still has changes: {made.counts}. Fix: "
@@ -154,11 +152,8 @@ def verify(
     drill: Drill, target: Any, spec: str, *, local: bool, say: Callable[[str], None]
 ) -> None:
     """The checks `up` reports, read back through the API, and a clean second plan."""
-    from kubeprod.change import drill_breaks
-    from kubeprod.workflow import backend_outputs, prepare
-
     say("verify: the checks of `up` and a clean second plan ...")
-    outputs = prepare(target, backend_outputs(target)).output_json()
+    outputs = workflow.prepare(target, workflow.backend_outputs(target)).output_json()
     problems = drill_breaks.verify_zones(target, outputs)
     if problems:
         raise KubeprodError("verification failed: " + "; ".join(problems))

@@ -24,18 +24,18 @@ from typing import Any
 
 import yaml
 
+from kubeprod import workflow
 from kubeprod.change import dr_replicate
 from kubeprod.change.drill_record import Drill, repair, verify
 from kubeprod.dr import history
 from kubeprod.dr.regions import recovery_zones
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.local.moto_server import LOSE_REGION_PATH
+from kubeprod.local.server import ca_bundle
 
 
 def lose_region(endpoint: str, region: str) -> dict[str, Any]:
     """Ask the local cloud to drop one region (kubeprod.local.moto_server.lose_region)."""
-    from kubeprod.local.moto_server import LOSE_REGION_PATH
-    from kubeprod.local.server import ca_bundle
-
     context = ssl.create_default_context(cafile=str(ca_bundle()))
     request = urllib.request.Request(
         f"{endpoint}{LOSE_REGION_PATH}?region={region}", data=b"", method="POST"
@@ -63,15 +63,13 @@ def recovery_spec(spec: str, env: Any, into: Path) -> Path:
 def run(
     drill: Drill, spec: str, *, local: bool, approve_by: str | None, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    from kubeprod.workflow import backend_outputs, prepare, target_for
-
     if not local:
         raise InputError(
             "a region-loss drill cannot take a real AWS region away: fail over with the "
             "runbook of docs/dr.md (the same steps, run by hand against the recovery region)"
         )
-    target = target_for(spec, "aws", local)
-    tf = prepare(target, backend_outputs(target))
+    target = workflow.target_for(spec, "aws", local)
+    tf = workflow.prepare(target, workflow.backend_outputs(target))
     if not tf.output_json().get("nat_gateway_ids"):
         raise KubeprodError(
             f"'{target.env.name}' is not up on the local cloud: nothing to lose. Fix: "
@@ -93,8 +91,8 @@ def run(
     drill.note("read-back", bucket=back["bucket"], objects=sorted(back["paths"]))
     moved = recovery_spec(spec, target.env, work)
     say(f"rebuild in {target.env.dr.recovery_region.aws} from {moved} ...")
-    rtarget = target_for(str(moved), "aws", local)
-    rtf = prepare(rtarget, backend_outputs(rtarget))
+    rtarget = workflow.target_for(str(moved), "aws", local)
+    rtf = workflow.prepare(rtarget, workflow.backend_outputs(rtarget))
     rtf.run("state", "push", "-force", back["paths"][dr_replicate.STATE_KEY])
     drill.note("state-restored", serial=back.get("state_serial"))
     repair(drill, str(moved), local=local, approve_by=approve_by, say=say)

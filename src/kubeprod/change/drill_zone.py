@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubeprod.change import drill_breaks
+from kubeprod import workflow
+from kubeprod.change import drift, drill_breaks
 from kubeprod.change.drill_record import Drill, repair, verify
 from kubeprod.errors import KubeprodError
 
@@ -13,11 +14,8 @@ from kubeprod.errors import KubeprodError
 def run(
     drill: Drill, spec: str, *, local: bool, approve_by: str | None, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    from kubeprod.change import drift
-    from kubeprod.workflow import backend_outputs, prepare, target_for
-
-    target = target_for(spec, "aws", local)
-    outputs = prepare(target, backend_outputs(target)).output_json()
+    target = workflow.target_for(spec, "aws", local)
+    outputs = workflow.prepare(target, workflow.backend_outputs(target)).output_json()
     if not outputs.get("nat_gateway_ids"):
         raise KubeprodError(
             f"'{target.env.name}' is not up on this target: nothing to break. Fix: "

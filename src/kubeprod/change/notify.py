@@ -83,7 +83,7 @@ class Delivery:
 
 
 def _send_once(url: str, title: str, body: str, event: str) -> bool:
-    import apprise
+    import apprise  # lazy, for start-up time (~0.1 s): only a notice sends
 
     kind = {
         "start": apprise.NotifyType.INFO,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kubeprod import workflow
+from kubeprod.change import snapshot
 from kubeprod.change.changelog import home, log_path
 from kubeprod.errors import KubeprodError
 
@@ -93,11 +95,8 @@ class Records:
 
 def for_spec(spec: str, local: bool) -> Records:
     """The records of the environment `spec` describes, in its state bucket."""
-    from kubeprod.change import snapshot
-    from kubeprod.workflow import backend_outputs, target_for
-
-    target = target_for(spec, "aws", local)
-    outputs = backend_outputs(target)
+    target = workflow.target_for(spec, "aws", local)
+    outputs = workflow.backend_outputs(target)
     aws = target.env.clouds.aws
     client = snapshot._s3_client(target, aws.region if aws else "us-east-1")
     return Records(client, outputs["bucket"], target.env.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from functools import cache
 from typing import Any, TypeVar
 
@@ -76,8 +76,6 @@ def problems(cls: type, data: Any) -> list[str]:
 
 
 def _is_required(field: Any) -> bool:
-    from dataclasses import MISSING
-
     return field.default is MISSING and field.default_factory is MISSING
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Any
 
 from kubeprod.change import changelog
 from kubeprod.change.bundle import MODULE_DIR, Bundle
+from kubeprod.change.refused import GateRefused
+from kubeprod.terraform.runner import Terraform, TerraformError
 
 CONCERNS = ("network", "cluster", "nodes", "security", "observability", "other")
 _CONCERN_PATTERNS: list[tuple[str, str]] = [
@@ -288,11 +291,6 @@ def review(bundle: Bundle) -> dict[str, Any]:
 def verify_against_binary(bundle: Bundle) -> str:
     """Re-derive the reviewed JSON from plan.tfplan (`terraform show -json`), so the
     review shows what would be applied; NotApproved-style refusal when they differ."""
-    from pathlib import Path
-
-    from kubeprod.change.refused import GateRefused
-    from kubeprod.terraform.runner import Terraform, TerraformError
-
     workdir = Path(bundle.manifest["workdir"])
     if not (workdir / ".terraform").is_dir():
         return "not checked here (no initialised module); `kubeprod apply` checks it"

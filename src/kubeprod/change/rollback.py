@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kubeprod import workflow
 from kubeprod.change import bundle as bundles
 from kubeprod.change import changelog, gitinfo
 from kubeprod.errors import InputError
+from kubeprod.spec import load_spec
 
 
 def spec_at(spec: str, to: str, env_name: str) -> tuple[str, str, str]:
@@ -34,38 +36,28 @@ def spec_at(spec: str, to: str, env_name: str) -> tuple[str, str, str]:
 
 def plan_rollback(spec: str, to: str, cloud: str, *, local: bool) -> dict[str, Any]:
     """Write the old spec under $KUBEPROD_HOME, plan it, and bundle the plan."""
-    from kubeprod.spec import load_spec
-    from kubeprod.workflow import (
-        PLAN_FILE,
-        backend_outputs,
-        change_counts,
-        plan_checked,
-        prepare,
-        target_for,
-    )
-
     env = load_spec(spec)
     text, revision, source = spec_at(spec, to, env.name)
     folder = changelog.home() / "rollback" / env.name / revision[:12]
     folder.mkdir(parents=True, exist_ok=True)
     old_spec = folder / Path(spec).name
     old_spec.write_text(text)
-    target = target_for(str(old_spec), cloud, local)
+    target = workflow.target_for(str(old_spec), cloud, local)
     if target.env.name != env.name:
         raise InputError(
             f"at {to} the spec describes environment '{target.env.name}', not '{env.name}'. "
             "Fix: pick a revision of this environment"
         )
-    tf = prepare(target, backend_outputs(target))
-    changed = plan_checked(target, tf, PLAN_FILE)
-    plan_json = tf.show_json(PLAN_FILE)
+    tf = workflow.prepare(target, workflow.backend_outputs(target))
+    changed = workflow.plan_checked(target, tf, workflow.PLAN_FILE)
+    plan_json = tf.show_json(workflow.PLAN_FILE)
     made = bundles.create(
         target,
         tf,
         plan_json,
-        change_counts(plan_json),
+        workflow.change_counts(plan_json),
         changed,
-        plan_file=Path(target.workdir) / PLAN_FILE,
+        plan_file=Path(target.workdir) / workflow.PLAN_FILE,
         kind="rollback",
         provenance_of=spec,
         extra={"rollback_to": {"revision": revision, "source": source, "spec": str(old_spec)}},

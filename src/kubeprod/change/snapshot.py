@@ -8,25 +8,29 @@ Local: `$KUBEPROD_HOME/snapshots/<env>/<timestamp>-<plan hash>.tfstate` plus a
 
 from __future__ import annotations
 
+import getpass
 import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kubeprod.change import clock
+from kubeprod import workflow
+from kubeprod.change import changelog, clock, notify, windows
+from kubeprod.change.approval import same_person
+from kubeprod.change.bundle import planner_identities
 from kubeprod.change.changelog import home
 from kubeprod.change.records_model import SnapshotRef
+from kubeprod.change.refused import GateRefused
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
 
 
 def _s3_client(target: Any, region: str) -> Any:
-    import boto3
+    import boto3  # lazy, for start-up time (~0.15 s)
     from botocore.config import Config
 
     if target.local:
-        from kubeprod.local.server import TEST_CREDENTIALS, ca_bundle
-
         return boto3.client(
             "s3",
             region_name=region,
@@ -147,14 +151,6 @@ def restore(
     """Push a snapshot back as the current state (same lineage, next serial), through
     the gate as a change of its own: a second person's approval, a window (or an
     emergency with a reason), a `started` and a result record, and notices."""
-    import getpass
-
-    from kubeprod.change import changelog, notify, windows
-    from kubeprod.change.approval import same_person
-    from kubeprod.change.bundle import planner_identities
-    from kubeprod.change.refused import GateRefused
-    from kubeprod.workflow import target_for, terraform_for
-
     path, meta, wanted = _load_snapshot(snapshot)
     if emergency and not reason.strip():
         raise InputError("--emergency needs --reason '...': it is recorded and notified")
@@ -165,7 +161,7 @@ def restore(
             "Fix: re-run with --yes to confirm"
         )
     moment = clock.change_moment(at, local=meta["local_target"], what="a state restore")
-    target = target_for(meta["spec"], "aws", meta["local_target"])
+    target = workflow.target_for(meta["spec"], "aws", meta["local_target"])
     who = (who or getpass.getuser()).strip()
     reasons = []
     decision = windows.decide(target.env.maintenance, moment.effective)
@@ -213,7 +209,7 @@ def restore(
                 targets, "emergency", "kubeprod EMERGENCY restore", f"{body}; {reason}"
             )
         ]
-    tf = terraform_for(Path(meta["workdir"]), target)
+    tf = workflow.terraform_for(Path(meta["workdir"]), target)
     try:
         current_text = tf.run("state", "pull").stdout
         current = json.loads(current_text) if current_text.strip() else {}

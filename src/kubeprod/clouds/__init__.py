@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from kubeprod.clouds.base import CloudRenderer
+from kubeprod.errors import InputError
 
 
 def renderer_for(cloud: str) -> CloudRenderer:
-    """The renderer of `cloud`, imported only when asked for."""
+    """The renderer of `cloud`, imported only when asked for: a render of one cloud does
+    not pay the start-up of the other two (lazy on purpose, for start-up time)."""
     if cloud == "aws":
         from kubeprod.clouds.aws import AwsRenderer
 
@@ -19,6 +21,4 @@ def renderer_for(cloud: str) -> CloudRenderer:
         from kubeprod.clouds.gcp import GcpRenderer
 
         return GcpRenderer()
-    from kubeprod.errors import InputError
-
     raise InputError(f"unknown cloud '{cloud}'. Fix: use one of aws, azure, gcp")

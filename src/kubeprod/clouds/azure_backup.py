@@ -19,6 +19,8 @@ cross-region restore makes them restorable in the paired region (docs/dr.md).
 
 from __future__ import annotations
 
+import hashlib
+
 from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.hcl import Block, Comment, Expr
@@ -52,8 +54,6 @@ def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
 
 def storage_account_name(env: Environment) -> str:
     """3-24 lowercase letters and digits, globally unique, stable for the environment."""
-    import hashlib
-
     location = env.clouds.azure.location if env.clouds.azure else ""
     digest = hashlib.sha256(f"{env.name}/{location}/backup".encode()).hexdigest()[:6]
     return ("kpbk" + "".join(c for c in env.name.lower() if c.isalnum())[:14] + digest)[:24]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubeprod.dr.schedule import Schedule, aks_interval_for, aws_cron_to_cron5
+from kubeprod.dr.schedule import Schedule, aks_interval_for, aws_cron_to_cron5, worst_case
 
 if TYPE_CHECKING:  # the spec's DR rules import this module: no runtime import back
     from kubeprod.spec.model import Backup
@@ -57,8 +57,6 @@ def lock_days(backup: Backup, cloud: str) -> int:
     """Days a recovery point is locked against deletion: long enough that the newest
     `min_recovery_points` points always survive (the "never lose the last good backup"
     guarantee none of the three clouds offers as a count), never beyond the retention."""
-    from kubeprod.dr.schedule import worst_case
-
     gap = worst_case(schedule_for(backup, cloud)[0]).max_gap_minutes
     days = -(-backup.min_recovery_points * gap // 1440)
     return max(1, min(days, backup.retention_days))

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from kubeprod.errors import InputError
+from kubeprod.paths import home as kubeprod_home
 
 STEPS = ("declared", "recovery_started", "infrastructure_ready", "verified")
 
 
 def home() -> Path:
-    from kubeprod.paths import home as kubeprod_home
-
     return kubeprod_home()
 
 

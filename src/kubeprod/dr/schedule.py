@@ -106,7 +106,7 @@ def _aws_dow(field: str) -> str:
 
 
 def _check_cron(cron5: str, shown: str) -> None:
-    from croniter import croniter
+    from croniter import croniter  # lazy, for start-up time: only cron schedules need it
 
     if not croniter.is_valid(cron5):
         raise ScheduleError(f"'{shown}' is not a cron expression croniter can read")
@@ -114,7 +114,7 @@ def _check_cron(cron5: str, shown: str) -> None:
 
 def cron_gaps(cron5: str, shown: str | None = None) -> int:
     """The largest gap, in minutes, between consecutive firings of a five-field cron."""
-    from croniter import croniter
+    from croniter import croniter  # lazy, for start-up time: only cron schedules need it
 
     shown = shown or cron5
     _check_cron(cron5, shown)

@@ -12,12 +12,16 @@
   so the node groups' release tracking applies unchanged.
 
 Then `moto.server` runs unchanged. Started by `kubeprod.local.server.start`.
+
+moto is imported inside the patches on purpose: it is the optional `local` extra, and
+the drills import this module for its constants without starting a cloud.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 _UPDATES: dict[str, dict[str, Any]] = {}
@@ -87,8 +91,6 @@ def patch_ebs_default_key() -> None:
 
 def patch_eks_ami_parameters() -> None:
     """Serve the EKS AMI release parameters AWS publishes (idempotent)."""
-    from datetime import UTC, datetime
-
     from moto.ssm.models import Parameter, ParameterDict
 
     if getattr(ParameterDict, "_kubeprod_patched", False):

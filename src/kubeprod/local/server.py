@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from kubeprod.errors import KubeprodError
+from kubeprod.local.tls import ensure_certificate
+from kubeprod.paths import home as kubeprod_home
 
 TEST_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "kubeprod-local",
@@ -29,8 +31,6 @@ TEST_CREDENTIALS = {
 
 
 def home() -> Path:
-    from kubeprod.paths import home as kubeprod_home
-
     return kubeprod_home()
 
 
@@ -106,7 +106,6 @@ def start(timeout: float = 30.0) -> dict[str, Any]:
         return {**current, "already_running": True}
     _state_file().parent.mkdir(parents=True, exist_ok=True)
     port = _free_port()
-    from kubeprod.local.tls import ensure_certificate
 
     cert, key = ensure_certificate(ca_bundle().parent)
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}

@@ -10,22 +10,22 @@ import datetime
 import ipaddress
 from pathlib import Path
 
+from kubeprod.errors import InputError
+
 
 def ensure_certificate(directory: Path) -> tuple[Path, Path]:
     """(cert, key) PEM files for 127.0.0.1 and localhost, made once and reused."""
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    try:
+    try:  # lazy, below: cryptography is the optional `local` extra
         import cryptography  # noqa: F401
     except ModuleNotFoundError:
-        from kubeprod.errors import InputError
-
         raise InputError(
             "the embedded local cloud needs the `local` extra (moto, cryptography), which is "
             "not installed. Fix: pip install 'kubeprod[local]'"
         ) from None
-    from cryptography import x509
+    from cryptography import x509  # lazy: the optional `local` extra (checked above)
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID

@@ -19,6 +19,9 @@ from kubeprod.policy import waivers as waiver_file
 from kubeprod.policy.plan_model import Model, from_plan
 from kubeprod.policy.rules import REGISTRY, Finding, Options
 from kubeprod.policy.rules.base import FAIL, NOT_JUDGED, PASS, UNKNOWN_STATUS
+from kubeprod.policy.static import from_directory
+from kubeprod.terraform import plan_shape
+from kubeprod.terraform.runner import Terraform, TerraformError
 
 PREFIXES = {"aws": "aws", "azure": "azurerm", "gcp": "google"}
 
@@ -153,8 +156,6 @@ def check_plan_json(
 ) -> Report:
     """Judge a plan (`terraform show -json`). `config_dir`: its .tf files, for prevent_destroy,
     file:line and the backend (without it those are reported as unknown)."""
-    from kubeprod.policy.static import from_directory
-
     model = from_plan(plan, config_dir=config_dir, path=target, evaluate_directory=from_directory)
     return evaluate(
         model, cloud=cloud, waivers=waivers, options=options, today=today, target=target
@@ -170,8 +171,6 @@ def check_directory(
     today: date | None = None,
 ) -> Report:
     """Judge a rendered configuration statically (see kubeprod.policy.static)."""
-    from kubeprod.policy.static import from_directory
-
     model = from_directory(Path(directory))
     return evaluate(
         model, cloud=cloud, waivers=waivers, options=options, today=today, target=str(directory)
@@ -197,7 +196,6 @@ def load_target(target: Path) -> tuple[str, Any]:
             f"{target}: neither JSON nor a saved terraform plan ({exc}). Fix: pass "
             "`terraform show -json PLAN > plan.json`, the plan file itself, or a directory"
         ) from None
-    from kubeprod.terraform import plan_shape
 
     wrong = plan_shape.problems(plan)
     if wrong:
@@ -210,8 +208,6 @@ def load_target(target: Path) -> tuple[str, Any]:
 
 def show_saved_plan(plan_file: Path) -> dict[str, Any]:
     """`terraform show -json` of a saved binary plan, run in the plan's directory."""
-    from kubeprod.terraform.runner import Terraform, TerraformError
-
     try:
         proc = Terraform(plan_file.parent.resolve()).run("show", "-json", plan_file.name)
     except TerraformError as exc:

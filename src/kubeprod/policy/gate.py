@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,8 +156,6 @@ def run_check(args: argparse.Namespace) -> int:
         kind, loaded = load_target(target)
         merge_checkov(report, target, kind, loaded)
     if waiver_path is not None:
-        from datetime import date
-
         report.findings = waivers.apply(report.findings, waivers.load(waiver_path), date.today())
     fmt = args.format or ("json" if getattr(args, "output", "text") == "json" else "table")
     text = render(report, fmt)

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubeprod.baseline.load import load_objects
+from kubeprod.errors import InputError
+
 
 class _Unknown:
     """A value known only after apply (or not statically evaluable)."""
@@ -199,8 +202,6 @@ def _walk_modules(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 
 def validate_plan_shape(plan: Any) -> None:
-    from kubeprod.errors import InputError
-
     if not isinstance(plan, dict) or "format_version" not in plan:
         raise InputError(
             "this is not a terraform plan JSON (no format_version). Fix: pass the output of "
@@ -291,8 +292,6 @@ def from_plan(
     for r in model.resources:
         apply_defaults(r, unset)
     if config_dir is not None and (Path(config_dir) / "kubernetes").is_dir():
-        from kubeprod.baseline.load import load_objects
-
         model.manifests = load_objects(Path(config_dir) / "kubernetes")
     return model
 
@@ -376,8 +375,6 @@ def _fill_from_configuration(
     where it proves them (a literal beside an unknown leaf, a reference to another
     resource's ID); zones taken from a data source are recorded as such. Returns the
     configuration's values by address (None when the directory cannot be evaluated)."""
-    from kubeprod.errors import InputError
-
     try:
         static_model = evaluate_directory(config_dir)
     except InputError:

@@ -24,6 +24,8 @@ instead of judging a phantom.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -31,7 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kubeprod.baseline.load import load_objects, manifest_dir
 from kubeprod.errors import InputError
+from kubeprod.policy import hcl_body
 from kubeprod.policy.hcl_expr import (
     HclError,
     Obj,
@@ -73,16 +77,11 @@ def parse_text(text: str) -> dict[str, Any]:
     hcl_body, no 0.4 s python-hcl2 start-up), python-hcl2 when that one cannot parse the
     file or KUBEPROD_HCL_PARSER=python-hcl2. python-hcl2's parses are kept on disk by
     content hash (it takes ~0.05 s a file after start-up); a corrupt entry is parsed again."""
-    from kubeprod.policy.hcl_body import parse_body
-    from kubeprod.policy.hcl_expr import HclError
-
     if os.environ.get("KUBEPROD_HCL_PARSER") != "python-hcl2":
         try:
-            return parse_body(text)
+            return hcl_body.parse_body(text)
         except (HclError, RecursionError):
             pass  # python-hcl2 decides, and names the syntax error if there is one
-    import hashlib
-
     cache = _cache_dir()
     entry = None
     if cache is not None:
@@ -92,7 +91,7 @@ def parse_text(text: str) -> dict[str, Any]:
             return json.loads(entry.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-    import hcl2
+    import hcl2  # lazy, for start-up time (see the docstring)
     from hcl2.utils import SerializationOptions
 
     parsed = hcl2.loads(text, serialization_options=SerializationOptions(with_comments=False))
@@ -111,8 +110,6 @@ def parse_text(text: str) -> dict[str, Any]:
 def _hcl2_version() -> str:
     """Which python-hcl2 parsed (its installed files' identity; importlib.metadata and
     importing hcl2 itself would cost more than the cache saves)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("hcl2")
     origin = Path(spec.origin) if spec and spec.origin else None
     if origin is None:
@@ -667,7 +664,6 @@ def from_directory(directory: Path) -> Model:
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory} is not a directory. Fix: pass a rendered module directory")
-    from kubeprod.baseline.load import load_objects, manifest_dir
 
     has_tf = any(directory.glob("*.tf"))
     # beside Terraform files only kubernetes/ holds manifests: the directory's own JSON and

@@ -22,7 +22,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from kubeprod.errors import InputError
+from kubeprod.policy.rules import REGISTRY
 from kubeprod.policy.rules.base import FAIL, Finding
 
 DEFAULT_NAME = "kubeprod-waivers.yaml"
@@ -62,10 +65,6 @@ def _bad(path: Path, line: int, message: str) -> InputError:
 
 def load(path: Path) -> list[Waiver]:
     """Parse and validate the waiver file; any problem is an InputError naming file:line."""
-    import yaml
-
-    from kubeprod.policy.rules import REGISTRY
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:

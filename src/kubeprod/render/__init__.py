@@ -11,6 +11,8 @@ import os
 from importlib import import_module
 from pathlib import Path
 
+from kubeprod.baseline import render as baseline
+from kubeprod.baseline.render import SUBDIR
 from kubeprod.clouds import renderer_for
 from kubeprod.clouds.base import Files, section
 from kubeprod.render.output import WriteResult, render_texts, with_header, write_module
@@ -64,8 +66,6 @@ def render_module(env: Environment, cloud: str, spec: str, out: str) -> dict[str
 
 def baseline_texts(env: Environment, cloud: str, spec: str, out: str) -> dict[str, str]:
     """File name -> text of the in-cluster baseline (the render's kubernetes/ directory)."""
-    from kubeprod.baseline import render as baseline
-
     header = header_for(spec, cloud, out).replace(
         "*.tf files without this header", "*.yaml files without this header"
     )
@@ -76,8 +76,6 @@ def baseline_texts(env: Environment, cloud: str, spec: str, out: str) -> dict[st
 
 def write_baseline(env: Environment, cloud: str, spec: str, out: Path) -> WriteResult:
     """Write the in-cluster baseline (kubernetes/ manifests) beside the module in `out`."""
-    from kubeprod.baseline.render import SUBDIR
-
     texts = baseline_texts(env, cloud, spec, str(out))
     return write_module(texts, out / SUBDIR, pattern="*.yaml")
 

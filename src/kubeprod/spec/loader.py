@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from kubeprod.errors import InputError, Problem, SpecInvalid
 from kubeprod.spec.model import Environment
+from kubeprod.spec.profile import check_profile
 
 Loc = tuple[str | int, ...]
 PROFILE_SKIPPED = "the production-profile rules (SEC, NET, K8S, CHR, DR) run once these are fixed"
@@ -364,8 +365,6 @@ def load_spec(path: str | Path, *, profile_rules: bool = True) -> Environment:
         problems += [_problem_from_error(e, root, file) for e in exc.errors()]
         raise SpecInvalid(problems, note=PROFILE_SKIPPED) from None
     if profile_rules:
-        from kubeprod.spec.profile import check_profile
-
         for violation in check_profile(env):
             problems.append(
                 Problem(

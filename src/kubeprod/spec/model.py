@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from functools import cache
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -79,8 +81,6 @@ def duration_minutes(value: str) -> int:
 @cache
 def _timezones() -> frozenset[str]:
     """IANA zone names (scanning tzdata is slow; do it once)."""
-    from zoneinfo import available_timezones
-
     return frozenset(available_timezones())
 
 
@@ -413,8 +413,6 @@ class MaintenanceWindow(Strict):
 
 def _iso_date(value: object) -> str:
     """A YAML date (unquoted 2026-12-20) or an ISO date string, within 1970..2999."""
-    from datetime import date
-
     if isinstance(value, date):
         value = value.isoformat()
     if not isinstance(value, str):

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 
 from kubeprod.facts.aws import EKS_LOG_TYPES
+from kubeprod.facts.system_namespaces import ALWAYS_PRIVILEGED, is_system, needs_privileged
 from kubeprod.results import Finding
 from kubeprod.spec import azure_sizing, capacity, gcp_sizing, versions
 from kubeprod.spec.model import Environment, NodeGroup, duration_minutes
@@ -598,8 +599,6 @@ def gke_addresses_fit(env: Environment) -> Iterator[Finding]:
 def cluster_namespaces(env: Environment) -> Iterator[Finding]:
     """SEC-5 / SEC-6: workload namespaces are not system ones; allows name known namespaces;
     system namespaces whose add-ons need privileged stay privileged."""
-    from kubeprod.facts.system_namespaces import ALWAYS_PRIVILEGED, is_system, needs_privileged
-
     cluster = env.cluster
     names = [ns.name for ns in cluster.namespaces]
     if not names:
@@ -666,8 +665,6 @@ MAX_OPEN_HOURS_PER_WEEK = 72
 @rule
 def bounded_windows(env: Environment) -> Iterator[Finding]:
     """CHG-3: a maintenance window is a bounded time, never "always open"."""
-    from kubeprod.spec.model import duration_minutes
-
     windows = env.maintenance.windows
     for index, window in enumerate(windows):
         if duration_minutes(window.duration) > MAX_WINDOW_HOURS * 60:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from kubeprod.dr.cloud_schedules import schedule_for
+from kubeprod.dr.regions import REGIONS, primary_region
+from kubeprod.dr.schedule import AKS_INTERVALS, ScheduleError, worst_case
 from kubeprod.results import Finding
 from kubeprod.spec.model import Environment
 from kubeprod.spec.profile_rules import configured_clouds, rule, violation
@@ -82,8 +85,6 @@ def schedule_meets_rpo(env: Environment) -> Iterator[Finding]:
     b = env.backup
     if not b.enabled or b.completion_window_minutes <= 0:
         return
-    from kubeprod.dr.cloud_schedules import schedule_for
-    from kubeprod.dr.schedule import ScheduleError, worst_case
 
     rpo = env.dr.targets.region_loss.rpo_minutes
     reported: set[tuple[str | int, ...]] = set()
@@ -140,8 +141,6 @@ def _rpo_fix(cloud: str, rpo: int, start: int, done: int) -> str:
     """A schedule that would meet the RPO, or the RPO this cloud can reach."""
     budget = rpo - start - done
     if cloud == "azure":
-        from kubeprod.dr.schedule import AKS_INTERVALS
-
         fits = [k for k, v in AKS_INTERVALS.items() if v <= budget]
         if fits:
             return (
@@ -169,8 +168,6 @@ def _rpo_fix(cloud: str, rpo: int, start: int, done: int) -> str:
 @rule
 def recovery_region_valid(env: Environment) -> Iterator[Finding]:
     """DR-4: the recovery region is a real region of the cloud, and not the primary."""
-    from kubeprod.dr.regions import REGIONS, primary_region
-
     for cloud in ("aws", "azure", "gcp"):
         region = getattr(env.dr.recovery_region, cloud)
         if region is None:

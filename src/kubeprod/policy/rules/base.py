@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeprod import thresholds as th
+from kubeprod.dr.gate_options import dr_fields
 from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
 from kubeprod.results import (  # re-exported: rules import them from here
     FAIL as FAIL,
@@ -75,7 +76,6 @@ class Options:
             "kubernetes_version": env.kubernetes.version,
             "log_retention_days": env.logging.retention_days,
         }
-        from kubeprod.dr.gate_options import dr_fields
 
         values.update(dr_fields(env))  # DR-3 / DR-5: targets and the drill history
         values.update({k: v for k, v in overrides.items() if v is not None})

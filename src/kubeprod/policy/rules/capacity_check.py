@@ -16,8 +16,14 @@ from typing import Any
 
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, blocks
-from kubeprod.policy.rules.lookup import AUTO_MODE, aws_node_shapes, azure_pools
-from kubeprod.spec import capacity
+from kubeprod.policy.rules.lookup import (
+    AUTO_MODE,
+    aws_node_shapes,
+    azure_pools,
+    gcp_pool_max,
+    gcp_pool_zones,
+)
+from kubeprod.spec import capacity, gcp_sizing
 
 AZURE_RESERVED_PER_SUBNET = 5  # Azure reserves the first four and the last address
 AKS_AZURE_CNI_DEFAULT_MAX_PODS = 30  # azurerm: max_pods defaults to 30 with Azure CNI
@@ -148,9 +154,6 @@ def gcp_capacity(ctx: Ctx) -> None:
     """GKE: the pods secondary range holds a pod block (2 x max pods, a power of two) per
     node, and the node range one address per node, for every pool at its maximum plus the
     upgrade surge (kubeprod.spec.gcp_sizing, as the profile checks our spec)."""
-    from kubeprod.policy.rules.lookup import gcp_pool_max, gcp_pool_zones
-    from kubeprod.spec import gcp_sizing
-
     for cluster in ctx.model.of("google_container_cluster"):
         subnet = _gke_subnetwork(ctx, cluster)
         if subnet is None:

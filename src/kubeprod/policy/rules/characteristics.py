@@ -18,6 +18,7 @@ from kubeprod.policy.rules.lookup import (
     known,
     subnet_zones,
 )
+from kubeprod.policy.rules.manifests import autoscaler_flags
 
 
 def prevent_destroy(ctx: Ctx, res: Resource) -> None:
@@ -460,8 +461,6 @@ class ConservativeScaleDown(Rule):
         return super().run(model, cloud, options)
 
     def _from_manifests(self, ctx: Ctx) -> bool:
-        from kubeprod.policy.rules.manifests import autoscaler_flags
-
         found = autoscaler_flags(ctx.model.manifests or [])
         if found is None:
             return False

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kubeprod.dr.history import last_of, last_passing, parse_time
+from kubeprod.dr.schedule import Schedule, ScheduleError, worst_case
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule
 
@@ -141,8 +143,6 @@ class ClusterStateBackups(Rule):
 
 def _schedules(ctx: Ctx) -> list[tuple[Resource, Any]]:
     """(resource, Schedule) for each backup schedule of the configuration."""
-    from kubeprod.dr.schedule import Schedule
-
     done = ctx.opt.completion_window_minutes
     found: list[tuple[Resource, Any]] = []
     if ctx.cloud == "aws":
@@ -192,8 +192,6 @@ class RecoveryObjectives(Rule):
     }
 
     def _judge(self, ctx: Ctx) -> None:
-        from kubeprod.dr.schedule import ScheduleError, worst_case
-
         schedules = _schedules(ctx)
         if not schedules:
             ctx.fail(None, "no backup schedule in the configuration", "schedule", "see DR-1")
@@ -223,8 +221,6 @@ class RecoveryObjectives(Rule):
         self._drills(ctx)
 
     def _drills(self, ctx: Ctx) -> None:
-        from kubeprod.dr.history import last_of
-
         if ctx.opt.drills is None or not ctx.opt.dr_targets:
             ctx.unknown(
                 None,
@@ -287,8 +283,6 @@ class RegularDrills(Rule):
     }
 
     def _judge(self, ctx: Ctx) -> None:
-        from kubeprod.dr.history import last_passing, parse_time
-
         if ctx.opt.drills is None or ctx.opt.drill_interval_days is None:
             ctx.unknown(
                 None,

@@ -12,9 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kubeprod.policy.hcl_expr import Scope, evaluate_raw
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, blocks
 from kubeprod.policy.rules.lookup import AUTO_MODE, aws_node_shapes, subnet_zones
+from kubeprod.policy.static import _unquote, parse_directory
 
 
 def workload_groups_per_zone(ctx: Ctx) -> None:
@@ -182,8 +184,6 @@ def _document_statements(model: Any) -> list[dict[str, Any]]:
     JSON shape: their JSON is known only after apply, their literal actions before."""
     if model.config_dir is None:
         return []
-    from kubeprod.policy.hcl_expr import Scope, evaluate_raw
-    from kubeprod.policy.static import _unquote, parse_directory
 
     try:
         parsed = parse_directory(model.config_dir)  # parsed once per run, shared

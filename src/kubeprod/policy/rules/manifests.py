@@ -11,6 +11,7 @@ from typing import Any
 
 from kubeprod.baseline.load import labels_of, name_of, namespace_of, of_kind
 from kubeprod.baseline.objects import ROLE_LABEL
+from kubeprod.baseline.pss import check_objects
 from kubeprod.facts.system_namespaces import is_system
 from kubeprod.policy.rules.base import Ctx
 
@@ -94,8 +95,6 @@ def judge_default_deny(ctx: Ctx) -> None:
 
 def judge_restricted(ctx: Ctx) -> None:
     """SEC-6: every workload namespace enforces `restricted`; its pods meet it."""
-    from kubeprod.baseline.pss import check_objects
-
     objs, namespaces = _workload(ctx, "pod security namespace labels")
     restricted = set()
     for ns in namespaces:
