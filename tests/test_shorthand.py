@@ -169,11 +169,20 @@ CLOUDS = Path(__file__).resolve().parents[1] / "src" / "kubeprod" / "clouds"
 PLAIN_REFERENCE = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*|\[([0-9]+|\*|[A-Za-z_][\w.]*)\])*")
 
 
+def _is_block_model_call(func: ast.expr) -> bool:
+    """`Block.of(...)`, `Block(...)` or `Expr(...)`: every renderer uses the one shorthand."""
+    if isinstance(func, ast.Attribute):
+        return getattr(func.value, "id", None) == "Block" and func.attr == "of"
+    return getattr(func, "id", None) in ("Block", "Expr")
+
+
 def _hand_written(source: str) -> list[str]:
     """E()/Expr() calls on anything but a plain reference (or a name holding one), and
     string constants holding template syntax, in Python source."""
     problems = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _is_block_model_call(node.func):
+            problems.append(f"line {node.lineno}: {ast.unparse(node.func)}: use R/D/B/E")
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("E", "Expr"):
             (arg,) = node.args
             plain = isinstance(arg, ast.Constant) and PLAIN_REFERENCE.fullmatch(arg.value)
@@ -193,7 +202,15 @@ def test_renderers_write_expressions_as_values_not_text(path):
 
 @pytest.mark.parametrize(
     "source",
-    ['E("a ? b : c")', 'E(f"{X}.id")', 'Expr("[a, b]")', 'E("f(x)")', 'n = "${local.name}-x"'],
+    [
+        'E("a ? b : c")',
+        'E(f"{X}.id")',
+        'Expr("[a, b]")',
+        'E("f(x)")',
+        'n = "${local.name}-x"',
+        'Block.of("resource", "t", "n")',
+        'Expr("local.tags")',
+    ],
 )
 def test_the_expression_guard_catches_hand_written_expressions(source):
     assert _hand_written(source)

@@ -107,13 +107,13 @@ def _addon(name: str, source: str, depends_on: list[Expr]) -> Block:
         resolve_conflicts_on_update="OVERWRITE",
     )
     addon.add(
-        Block.of(
+        B(
             "dynamic",
             "pod_identity_association",
             for_each=cond(
                 Call("contains", Call("keys", E("each.value")), "role_arn"), [E("each.value")], []
             ),
-            content=Block.of(
+            content=B(
                 "content",
                 role_arn=E("pod_identity_association.value.role_arn"),
                 service_account=E("pod_identity_association.value.service_account"),

@@ -8,8 +8,8 @@ in the README, so nobody mistakes the local target for production.
 
 from __future__ import annotations
 
-from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import one_line_list
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, D, E, R, one_line_list
 from kubeprod.local.moto_server import LOCAL_AMI_DATE
 
 OVERRIDE_FILE = "kubeprod_local_override.tf"
@@ -81,7 +81,7 @@ LOCAL_DIFFERENCES = [
 
 
 def _provider(region: str, endpoint: str, alias: str | None = None) -> Block:
-    provider = Block.of("provider", "aws")
+    provider = B("provider", "aws")
     if alias:
         provider.set(alias=alias)
     provider.set(
@@ -90,7 +90,7 @@ def _provider(region: str, endpoint: str, alias: str | None = None) -> Block:
         skip_metadata_api_check=True,
         skip_region_validation=True,
         s3_use_path_style=True,
-        endpoints=Block.of("endpoints", **{s: endpoint for s in SERVICES}),
+        endpoints=B("endpoints", **{s: endpoint for s in SERVICES}),
     )
     return provider
 
@@ -115,24 +115,22 @@ def override_file(
     for address, why in (SKIPPED if main_module else SKIPPED_BOOTSTRAP).items():
         type_, name = address.split(".")
         blocks.append(Comment(why))
-        blocks.append(Block.of("resource", type_, name, for_each={}))
+        blocks.append(R(type_, name, for_each={}))
     for address, why in SKIPPED_DATA.items() if main_module else ():
         _, type_, name = address.split(".")
         blocks.append(Comment(why))
-        blocks.append(Block.of("data", type_, name, for_each={}))
+        blocks.append(D(type_, name, for_each={}))
     ignored = dict(IGNORED) if main_module else {}
     if recovery_region and main_module:
         ignored["aws_backup_vault.recovery"] = ["tags_all"]  # DR-4 copy vault, as above
     for address, attrs in ignored.items():
         type_, name = address.split(".")
         blocks.append(
-            Block.of(
+            B(
                 "resource",
                 type_,
                 name,
-                lifecycle=Block.of(
-                    "lifecycle", ignore_changes=one_line_list(*(Expr(a) for a in attrs))
-                ),
+                lifecycle=B("lifecycle", ignore_changes=one_line_list(*(E(a) for a in attrs))),
             )
         )
     return blocks

@@ -24,7 +24,7 @@ import hashlib
 from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import E, at, ref, template
+from kubeprod.hcl.shorthand import B, E, R, at, ref, template
 from kubeprod.spec.model import Environment
 
 RG = "azurerm_resource_group.this"
@@ -38,12 +38,8 @@ STORAGE_IDENTITY = "azurerm_user_assigned_identity.backup_storage"
 BACKUP_OPERATOR = "Microsoft.DataProtection/backupVaults/backup-operator"
 
 
-def _r(type_: str, label: str, /, **attrs: object) -> Block:
-    return Block.of("resource", type_, label, **attrs)
-
-
 def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
-    return _r(
+    return R(
         "azurerm_role_assignment",
         name,
         scope=scope,
@@ -72,7 +68,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "DR-1 / DR-4: AKS Backup. The vault is geo-redundant with cross-region restore,\n"
             "immutable (recovery points cannot be deleted before they expire) and soft-deletes."
         ),
-        _r(
+        R(
             "azurerm_data_protection_backup_vault",
             "this",
             name=f"bv-{env.name}",
@@ -83,8 +79,8 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             immutability="Unlocked",
             soft_delete="On",
             retention_duration_in_days=14,
-            identity=Block.of("identity", type="SystemAssigned"),
-            tags=Expr("local.tags"),
+            identity=B("identity", type="SystemAssigned"),
+            tags=E("local.tags"),
         ),
         Comment(
             "DR-5: AKS runs this ISO 8601 repeating interval; the DR-5 rule proves it against\n"
@@ -92,7 +88,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             f"{b.retention_days} days; the first of each\nday is also kept in the vault tier, "
             "which cross-region restore reads."
         ),
-        _r(
+        R(
             "azurerm_data_protection_backup_policy_kubernetes_cluster",
             "this",
             name=f"bp-{env.name}-aks",
@@ -100,39 +96,37 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             vault_name=ref(VAULT, "name"),
             backup_repeating_time_intervals=[schedule.expression],
             time_zone="UTC",
-            retention_rule=Block.of(
+            retention_rule=B(
                 "retention_rule",
                 name="Daily",
                 priority=25,
-                life_cycle=Block.of("life_cycle", duration=retention, data_store_type="VaultStore"),
-                criteria=Block.of("criteria", absolute_criteria="FirstOfDay"),
+                life_cycle=B("life_cycle", duration=retention, data_store_type="VaultStore"),
+                criteria=B("criteria", absolute_criteria="FirstOfDay"),
             ),
-            default_retention_rule=Block.of(
+            default_retention_rule=B(
                 "default_retention_rule",
-                life_cycle=Block.of(
-                    "life_cycle", duration=retention, data_store_type="OperationalStore"
-                ),
+                life_cycle=B("life_cycle", duration=retention, data_store_type="OperationalStore"),
             ),
         ),
         Comment("Disk snapshots of the persistent volumes go to their own resource group."),
-        _r(
+        R(
             "azurerm_resource_group",
             "backup_snapshots",
             name=f"rg-{env.name}-backup-snapshots",
             location=ref(RG, "location"),
-            tags=Expr("local.tags"),
+            tags=E("local.tags"),
         ),
         Comment(
             "SEC-3: the staging account is encrypted with a Key Vault key of its own, used\n"
             "through a user-assigned identity."
         ),
         storage_key,
-        _r(
+        R(
             "azurerm_user_assigned_identity",
             "backup_storage",
             name=f"id-{env.name}-backup-storage",
             **common,
-            tags=Expr("local.tags"),
+            tags=E("local.tags"),
         ),
         _role(
             "backup_storage_key",
@@ -145,45 +139,41 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "no shared keys, no public network access: reached through a private endpoint\n"
             "in the node subnets' VNet; TLS 1.2, geo-zone-redundant, soft delete, versioning)."
         ),
-        _r(
+        R(
             "azurerm_storage_account",
             "backup",
             name=storage_account_name(env),
             **common,
             **HARDENED_STORAGE_ACCOUNT,
             local_user_enabled=False,
-            blob_properties=Block.of(
+            blob_properties=B(
                 "blob_properties",
                 versioning_enabled=True,
-                delete_retention_policy=Block.of("delete_retention_policy", days=30),
-                container_delete_retention_policy=Block.of(
-                    "container_delete_retention_policy", days=30
-                ),
+                delete_retention_policy=B("delete_retention_policy", days=30),
+                container_delete_retention_policy=B("container_delete_retention_policy", days=30),
             ),
             public_network_access_enabled=False,
-            network_rules=Block.of(
-                "network_rules", default_action="Deny", bypass=["AzureServices"]
-            ),
-            identity=Block.of(
+            network_rules=B("network_rules", default_action="Deny", bypass=["AzureServices"]),
+            identity=B(
                 "identity",
                 type="UserAssigned",
                 identity_ids=[ref(STORAGE_IDENTITY, "id")],
             ),
-            customer_managed_key=Block.of(
+            customer_managed_key=B(
                 "customer_managed_key",
-                key_vault_key_id=Expr("azurerm_key_vault_key.backup.versionless_id"),
+                key_vault_key_id=E("azurerm_key_vault_key.backup.versionless_id"),
                 user_assigned_identity_id=ref(STORAGE_IDENTITY, "id"),
             ),
-            tags=Expr("local.tags"),
-            depends_on=[Expr("azurerm_role_assignment.backup_storage_key")],
+            tags=E("local.tags"),
+            depends_on=[E("azurerm_role_assignment.backup_storage_key")],
         ),
         *_storage_private_access(env),
         Comment("No queues live here; queue requests are logged all the same."),
-        _r(
+        R(
             "azurerm_storage_account_queue_properties",
             "backup",
             storage_account_id=ref(STORAGE, "id"),
-            logging=Block.of(
+            logging=B(
                 "logging",
                 delete=True,
                 read=True,
@@ -192,7 +182,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
                 retention_policy_days=90,
             ),
         ),
-        _r(
+        R(
             "azurerm_storage_container",
             "backup",
             name="aks-backup",
@@ -200,7 +190,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             container_access_type="private",
         ),
         Comment("The data-protection extension runs the backups inside the cluster."),
-        _r(
+        R(
             "azurerm_kubernetes_cluster_extension",
             "backup",
             name="azure-aks-backup",
@@ -209,19 +199,19 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             release_train="stable",
             release_namespace="dataprotection-microsoft",
             configuration_settings={
-                "configuration.backupStorageLocation.bucket": Expr(
+                "configuration.backupStorageLocation.bucket": E(
                     "azurerm_storage_container.backup.name"
                 ),
                 "configuration.backupStorageLocation.config.resourceGroup": ref(RG, "name"),
                 "configuration.backupStorageLocation.config.storageAccount": ref(STORAGE, "name"),
-                "configuration.backupStorageLocation.config.subscriptionId": Expr(
+                "configuration.backupStorageLocation.config.subscriptionId": E(
                     "data.azurerm_client_config.current.subscription_id"
                 ),
-                "credentials.tenantId": Expr("data.azurerm_client_config.current.tenant_id"),
+                "credentials.tenantId": E("data.azurerm_client_config.current.tenant_id"),
             },
         ),
         Comment("Trusted access: the vault may operate backups on the cluster."),
-        _r(
+        R(
             "azurerm_kubernetes_cluster_trusted_access_role_binding",
             "backup",
             name="backup",
@@ -264,9 +254,9 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             ref(SNAPSHOTS_RG, "id"),
             "Contributor",
             E("azurerm_user_assigned_identity.cluster.principal_id"),
-        ).set(depends_on=[Expr(CLUSTER)]),
+        ).set(depends_on=[E(CLUSTER)]),
         Comment("The backup instance: this cluster, this policy, this vault."),
-        _r(
+        R(
             "azurerm_data_protection_backup_instance_kubernetes_cluster",
             "this",
             name=f"bi-{env.name}-aks",
@@ -274,23 +264,21 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             vault_id=ref(VAULT, "id"),
             kubernetes_cluster_id=ref(CLUSTER, "id"),
             snapshot_resource_group_name=ref(SNAPSHOTS_RG, "name"),
-            backup_policy_id=Expr(
-                "azurerm_data_protection_backup_policy_kubernetes_cluster.this.id"
-            ),
-            backup_datasource_parameters=Block.of(
+            backup_policy_id=E("azurerm_data_protection_backup_policy_kubernetes_cluster.this.id"),
+            backup_datasource_parameters=B(
                 "backup_datasource_parameters",
                 cluster_scoped_resources_enabled=True,
                 volume_snapshot_enabled=True,
             ),
             depends_on=[
-                Expr("azurerm_kubernetes_cluster_trusted_access_role_binding.backup"),
-                Expr("azurerm_role_assignment.backup_extension_storage"),
-                Expr("azurerm_role_assignment.backup_vault_reads_cluster"),
-                Expr("azurerm_role_assignment.backup_vault_reads_snapshots"),
-                Expr("azurerm_role_assignment.backup_vault_snapshots"),
-                Expr("azurerm_role_assignment.backup_vault_disk_data"),
-                Expr("azurerm_role_assignment.backup_vault_storage"),
-                Expr("azurerm_role_assignment.backup_cluster_snapshots"),
+                E("azurerm_kubernetes_cluster_trusted_access_role_binding.backup"),
+                E("azurerm_role_assignment.backup_extension_storage"),
+                E("azurerm_role_assignment.backup_vault_reads_cluster"),
+                E("azurerm_role_assignment.backup_vault_reads_snapshots"),
+                E("azurerm_role_assignment.backup_vault_snapshots"),
+                E("azurerm_role_assignment.backup_vault_disk_data"),
+                E("azurerm_role_assignment.backup_vault_storage"),
+                E("azurerm_role_assignment.backup_cluster_snapshots"),
             ],
         ),
     ]
@@ -301,52 +289,52 @@ def _storage_private_access(env: Environment) -> list[Block | Comment]:
     zone = "privatelink.blob.core.windows.net"
     first_zone = env.clouds.azure.zones[0] if env.clouds.azure else "1"
     return [
-        _r(
+        R(
             "azurerm_private_dns_zone",
             "blob",
             name=zone,
             resource_group_name=ref(RG, "name"),
-            tags=Expr("local.tags"),
+            tags=E("local.tags"),
         ),
-        _r(
+        R(
             "azurerm_private_dns_zone_virtual_network_link",
             "blob",
             name="blob",
             resource_group_name=ref(RG, "name"),
-            private_dns_zone_name=Expr("azurerm_private_dns_zone.blob.name"),
-            virtual_network_id=Expr("azurerm_virtual_network.this.id"),
-            tags=Expr("local.tags"),
+            private_dns_zone_name=E("azurerm_private_dns_zone.blob.name"),
+            virtual_network_id=E("azurerm_virtual_network.this.id"),
+            tags=E("local.tags"),
         ),
-        _r(
+        R(
             "azurerm_private_endpoint",
             "backup_storage",
             name=f"pe-{env.name}-backup-blob",
             location=ref(RG, "location"),
             resource_group_name=ref(RG, "name"),
             subnet_id=ref(at("azurerm_subnet.nodes", first_zone), "id"),
-            private_service_connection=Block.of(
+            private_service_connection=B(
                 "private_service_connection",
                 name="backup-blob",
                 private_connection_resource_id=ref(STORAGE, "id"),
                 subresource_names=["blob"],
                 is_manual_connection=False,
             ),
-            private_dns_zone_group=Block.of(
+            private_dns_zone_group=B(
                 "private_dns_zone_group",
                 name="blob",
-                private_dns_zone_ids=[Expr("azurerm_private_dns_zone.blob.id")],
+                private_dns_zone_ids=[E("azurerm_private_dns_zone.blob.id")],
             ),
-            tags=Expr("local.tags"),
+            tags=E("local.tags"),
         ),
         Comment("Every read, write and delete on the staging blobs is logged."),
-        _r(
+        R(
             "azurerm_monitor_diagnostic_setting",
             "backup_storage_blob",
             name="backup-blob-access",
             target_resource_id=template(ref(STORAGE, "id"), "/blobServices/default"),
-            log_analytics_workspace_id=Expr("azurerm_log_analytics_workspace.this.id"),
+            log_analytics_workspace_id=E("azurerm_log_analytics_workspace.this.id"),
             enabled_log=[
-                Block.of("enabled_log", category=c)
+                B("enabled_log", category=c)
                 for c in ("StorageRead", "StorageWrite", "StorageDelete")
             ],
         ),

@@ -10,8 +10,8 @@ removing a file from Git must not delete a namespace and its workloads.
 from __future__ import annotations
 
 from kubeprod.clouds.azure_common import CLUSTER
-from kubeprod.hcl import Block, Comment, Expr
-from kubeprod.hcl.shorthand import ref
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, E, R, ref
 from kubeprod.spec.model import Environment
 
 
@@ -23,36 +23,34 @@ def gitops_tf(env: Environment) -> list[Block | Comment]:
             "SEC-5 / SEC-6: Flux (AKS extension microsoft.flux) applies the in-cluster\n"
             "baseline (default deny, restricted namespaces) from the repository."
         ),
-        Block.of(
-            "resource",
+        R(
             "azurerm_kubernetes_cluster_extension",
             "flux",
             name="flux",
             cluster_id=ref(CLUSTER, "id"),
             extension_type="microsoft.flux",
         ),
-        Block.of(
-            "resource",
+        R(
             "azurerm_kubernetes_flux_configuration",
             "baseline",
             name="kubeprod-baseline",
             cluster_id=ref(CLUSTER, "id"),
             namespace="flux-system",
             scope="cluster",
-            git_repository=Block.of(
+            git_repository=B(
                 "git_repository",
                 url=str(gitops.repository),
                 reference_type="branch",
                 reference_value=gitops.branch,
                 sync_interval_in_seconds=300,
             ),
-            kustomizations=Block.of(
+            kustomizations=B(
                 "kustomizations",
                 name="baseline",
                 path=path,
                 sync_interval_in_seconds=600,
                 garbage_collection_enabled=False,
             ),
-            depends_on=[Expr("azurerm_kubernetes_cluster_extension.flux")],
+            depends_on=[E("azurerm_kubernetes_cluster_extension.flux")],
         ),
     ]

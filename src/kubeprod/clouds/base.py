@@ -14,6 +14,7 @@ from typing import ClassVar, Literal, Protocol, overload
 
 from kubeprod.errors import InputError
 from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B
 from kubeprod.spec.model import AwsCloud, AzureCloud, Environment, GcpCloud
 
 Files = dict[str, list[Block | Comment]]
@@ -65,10 +66,10 @@ def terraform_block(
 ) -> Block:
     """The `terraform {}` block: Terraform's version, each provider's (source, version), and
     the state backend, if the module has one."""
-    return Block.of(
+    return B(
         "terraform",
         required_version=required_version,
-        required_providers=Block.of(
+        required_providers=B(
             "required_providers",
             **{
                 name: {"source": source, "version": version}
