@@ -158,19 +158,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(args.plan) if args.plan else production_plan(Path(tmp))
         gate_s, gate_rc = timed([sys.executable, "-m", "kubeprod", "check", str(plan)], args.runs)
-        from kubeprod.policy.checkov import checkov_executable
+        from kubeprod.policy.checkov import checkov_command
 
-        checkov = [
-            checkov_executable(),
-            "-f",
-            str(plan),
-            "--framework",
-            "terraform_plan",
-            "-o",
-            "json",
-            "--quiet",
-            "--compact",
-        ]
+        checkov = checkov_command(plan, "terraform_plan")
         checkov_s, _ = timed(checkov, args.runs)
         print(
             f"production plan ({plan.stat().st_size // 1024} KiB), whole process, "

@@ -54,20 +54,9 @@ def main() -> None:
     subprocess.run(gate, capture_output=True, check=False, env=env)  # fill the parse cache
     warm = timed(gate, args.runs, env)
     cold = timed(gate, args.runs, {**env, "KUBEPROD_NO_CACHE": "1"})
-    from kubeprod.policy.checkov import checkov_executable
+    from kubeprod.policy.checkov import checkov_command
 
-    checkov = [
-        checkov_executable(),
-        "-f",
-        str(plan),
-        "--framework",
-        "terraform_plan",
-        "-o",
-        "json",
-        "--quiet",
-        "--compact",
-        "--skip-download",
-    ]
+    checkov = [*checkov_command(plan, "terraform_plan"), "--skip-download"]
     base = timed(checkov, args.runs)
     shown = plan.relative_to(ROOT) if plan.is_relative_to(ROOT) else plan
     print(f"plan {shown} ({plan.stat().st_size // 1024} KiB), judged with its directory")

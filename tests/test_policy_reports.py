@@ -218,3 +218,34 @@ def test_checkov_alongside(azure_dir):
     data = json.loads(proc.stdout)
     assert "checkov" in data and data["checkov"]["failed"] == 0, data.get("checkov")
     assert proc.returncode == 0
+
+
+@pytest.mark.checkov
+def test_checkov_on_a_plan_file_names_its_failed_checks(tmp_path):
+    """The plan path of --with-checkov (`-f plan.json --framework terraform_plan`)."""
+    from kubeprod.policy.checkov_merge import run_checkov_plan
+
+    values = {
+        "name": "c",
+        "role_arn": "arn:aws:iam::1:role/r",
+        "vpc_config": [
+            {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"],
+             "endpoint_private_access": False, "subnet_ids": ["s-1", "s-2"]}
+        ],
+    }  # fmt: skip
+    resource = {"address": "aws_eks_cluster.c", "mode": "managed", "type": "aws_eks_cluster",
+                "name": "c", "provider_name": "registry.terraform.io/hashicorp/aws",
+                "schema_version": 0, "values": values}  # fmt: skip
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.11.0",
+        "planned_values": {"root_module": {"resources": [resource]}},
+        "resource_changes": [
+            {**{k: resource[k] for k in ("address", "mode", "type", "name", "provider_name")},
+             "change": {"actions": ["create"], "before": None, "after": values}}
+        ],
+    }  # fmt: skip
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    found = {f["check_id"] for f in run_checkov_plan(path, "aws")}
+    assert "CKV_AWS_38" in found  # EKS public endpoint open to 0.0.0.0/0

@@ -57,6 +57,23 @@ TF_ENV = {
 }
 
 
+def _comment_review(only_on_pull_requests: bool = False) -> str:
+    """The step that comments review.md on the pull request; it edits the job's last
+    comment, so a re-run updates its review instead of adding another."""
+    condition = "        if: github.event_name == 'pull_request'\n" if only_on_pull_requests else ""
+    return (
+        "      - name: Comment the review on the pull request\n"
+        + condition
+        + """        env:
+          GH_TOKEN: ${{ github.token }}
+          PR: ${{ github.event.pull_request.number }}
+        run: |
+          gh pr comment "$PR" --body-file review.md --edit-last \\
+            || gh pr comment "$PR" --body-file review.md
+"""
+    )
+
+
 def _login(cloud: str, role: str) -> str:
     return LOGIN[cloud].format(role=role)
 
@@ -112,14 +129,7 @@ jobs:
         env:
           BUNDLE: ${{{{ steps.plan.outputs.bundle }}}}
         run: kubeprod review "$BUNDLE" --format md > review.md
-      - name: Comment the review on the pull request
-        env:
-          GH_TOKEN: ${{{{ github.token }}}}
-          PR: ${{{{ github.event.pull_request.number }}}}
-        run: |
-          gh pr comment "$PR" --body-file review.md --edit-last \\
-            || gh pr comment "$PR" --body-file review.md
-      - uses: actions/upload-artifact@v6
+{_comment_review()}      - uses: actions/upload-artifact@v6
         with:
           name: kubeprod-review
           path: review.md
@@ -235,15 +245,7 @@ jobs:
           echo "plan_sha256=$(sha256sum "{workdir}/kubeprod.tfplan" | cut -d' ' -f1)" \\
             >> "$GITHUB_OUTPUT"
           cat review.md >> "$GITHUB_STEP_SUMMARY"
-      - name: Comment the review on the pull request
-        if: github.event_name == 'pull_request'
-        env:
-          GH_TOKEN: ${{{{ github.token }}}}
-          PR: ${{{{ github.event.pull_request.number }}}}
-        run: |
-          gh pr comment "$PR" --body-file review.md --edit-last \\
-            || gh pr comment "$PR" --body-file review.md
-      - uses: actions/upload-artifact@v6
+{_comment_review(only_on_pull_requests=True)}      - uses: actions/upload-artifact@v6
         with:
           name: kubeprod-plan
           path: {workdir}/kubeprod.tfplan

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 
-from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT
+from kubeprod.clouds.azure_common import HARDENED_STORAGE_ACCOUNT, role_assignment
 from kubeprod.dr.cloud_schedules import schedule_for
-from kubeprod.hcl import Block, Comment, Expr
+from kubeprod.hcl import Block, Comment
 from kubeprod.hcl.shorthand import B, E, R, at, ref, template
 from kubeprod.spec.model import Environment
 
@@ -36,16 +36,6 @@ SNAPSHOTS_RG = "azurerm_resource_group.backup_snapshots"
 STORAGE = "azurerm_storage_account.backup"
 STORAGE_IDENTITY = "azurerm_user_assigned_identity.backup_storage"
 BACKUP_OPERATOR = "Microsoft.DataProtection/backupVaults/backup-operator"
-
-
-def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
-    return R(
-        "azurerm_role_assignment",
-        name,
-        scope=scope,
-        role_definition_name=role,
-        principal_id=principal,
-    )
 
 
 def storage_account_name(env: Environment) -> str:
@@ -128,7 +118,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             **common,
             tags=E("local.tags"),
         ),
-        _role(
+        role_assignment(
             "backup_storage_key",
             E("azurerm_key_vault.this.id"),
             "Key Vault Crypto Service Encryption User",
@@ -219,27 +209,31 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             roles=[BACKUP_OPERATOR],
             source_resource_id=ref(VAULT, "id"),
         ),
-        _role(
+        role_assignment(
             "backup_extension_storage",
             ref(STORAGE, "id"),
             "Storage Blob Data Contributor",
             ref(EXTENSION, "aks_assigned_identity[0].principal_id"),
         ),
-        _role("backup_vault_reads_cluster", ref(CLUSTER, "id"), "Reader", VAULT_PRINCIPAL),
-        _role("backup_vault_reads_snapshots", ref(SNAPSHOTS_RG, "id"), "Reader", VAULT_PRINCIPAL),
-        _role(
+        role_assignment(
+            "backup_vault_reads_cluster", ref(CLUSTER, "id"), "Reader", VAULT_PRINCIPAL
+        ),
+        role_assignment(
+            "backup_vault_reads_snapshots", ref(SNAPSHOTS_RG, "id"), "Reader", VAULT_PRINCIPAL
+        ),
+        role_assignment(
             "backup_vault_snapshots",
             ref(SNAPSHOTS_RG, "id"),
             "Disk Snapshot Contributor",
             VAULT_PRINCIPAL,
         ),
-        _role(
+        role_assignment(
             "backup_vault_disk_data",
             ref(SNAPSHOTS_RG, "id"),
             "Data Operator for Managed Disks",
             VAULT_PRINCIPAL,
         ),
-        _role(
+        role_assignment(
             "backup_vault_storage",
             ref(STORAGE, "id"),
             "Storage Blob Data Reader",
@@ -249,7 +243,7 @@ def backup_blocks(env: Environment, storage_key: Block) -> list[Block | Comment]
             "The cluster's identity writes the volume snapshots; granted once the cluster\n"
             "exists (the cluster itself needs nothing of it, so it does not wait for it)."
         ),
-        _role(
+        role_assignment(
             "backup_cluster_snapshots",
             ref(SNAPSHOTS_RG, "id"),
             "Contributor",

@@ -17,7 +17,8 @@ from typing import Any
 
 from kubeprod.clouds.base import section
 from kubeprod.errors import InputError
-from kubeprod.hcl.shorthand import E, ref
+from kubeprod.hcl import Block, Expr
+from kubeprod.hcl.shorthand import E, R, ref
 from kubeprod.spec.azure_sizing import (  # noqa: F401  (re-exported for the renderer)
     AZURE_RESERVED_PER_SUBNET,
     OVERLAY_NODE_PREFIX,
@@ -109,3 +110,14 @@ def common(**extra: Any) -> dict[str, Any]:
 def webhook_targets(env: Environment) -> list[str]:
     """The webhook_env names of the alert targets (each a sensitive variable entry)."""
     return [t.webhook_env for t in env.monitoring.alert_targets if t.webhook_env]
+
+
+def role_assignment(name: str, scope: Expr, role: str, principal: Expr) -> Block:
+    """`azurerm_role_assignment` of a built-in role, by name, to a principal on a scope."""
+    return R(
+        "azurerm_role_assignment",
+        name,
+        scope=scope,
+        role_definition_name=role,
+        principal_id=principal,
+    )

@@ -11,6 +11,7 @@ from kubeprod.clouds.azure_common import (
     azure_of,
     common,
     key_vault_name,
+    role_assignment,
 )
 from kubeprod.facts.azure import PSS_RESTRICTED_INITIATIVE
 from kubeprod.hcl import Block, Call, Comment, Expr
@@ -26,16 +27,6 @@ AKS_ADMIN_ROLES = {
     "admin": "Azure Kubernetes Service RBAC Cluster Admin",
     "admin_user": "Azure Kubernetes Service Cluster User Role",
 }
-
-
-def _role(name: str, scope: Expr, role: str, principal: Expr) -> Block:
-    return R(
-        "azurerm_role_assignment",
-        name,
-        scope=scope,
-        role_definition_name=role,
-        principal_id=principal,
-    )
 
 
 def vault_key(name: str, purpose: str) -> Block:
@@ -151,7 +142,7 @@ def security_tf(env: Environment) -> list[Block | Comment]:
             lifecycle=B("lifecycle", prevent_destroy=True),
         ),
         Comment("Whoever runs terraform creates the keys."),
-        _role(
+        role_assignment(
             "deployer_crypto_officer",
             ref(KEY_VAULT, "id"),
             "Key Vault Crypto Officer",
@@ -171,9 +162,11 @@ def security_tf(env: Environment) -> list[Block | Comment]:
             name=f"id-{env.name}-aks",
             **common(tags=TAGS),
         ),
-        _role("cluster_kms", ref(KEY_VAULT, "id"), "Key Vault Crypto User", cluster_identity),
+        role_assignment(
+            "cluster_kms", ref(KEY_VAULT, "id"), "Key Vault Crypto User", cluster_identity
+        ),
         Comment("API Server VNet Integration and node subnets live in our VNet."),
-        _role(
+        role_assignment(
             "cluster_network",
             E("azurerm_virtual_network.this.id"),
             "Network Contributor",
@@ -192,13 +185,13 @@ def security_tf(env: Environment) -> list[Block | Comment]:
             ),
             identity=B("identity", type="SystemAssigned"),
         ),
-        _role(
+        role_assignment(
             "des_crypto",
             ref(KEY_VAULT, "id"),
             "Key Vault Crypto Service Encryption User",
             E("azurerm_disk_encryption_set.this.identity[0].principal_id"),
         ),
-        _role(
+        role_assignment(
             "cluster_des_reader",
             E("azurerm_disk_encryption_set.this.id"),
             "Reader",

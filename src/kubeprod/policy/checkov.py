@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -59,47 +61,47 @@ def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, str]:
     return skips
 
 
+def checkov_command(target: Path, framework: str, skips: Iterable[str] = ()) -> list[str]:
+    """checkov's command line, JSON output: a plan JSON file for `terraform_plan`, else a
+    directory (without downloading external modules)."""
+    is_plan = framework == "terraform_plan"
+    cmd = [checkov_executable(), "-f" if is_plan else "-d", str(target), "--framework", framework]
+    cmd += ["-o", "json", "--quiet", "--compact"]
+    if not is_plan:
+        cmd += ["--download-external-modules", "false"]
+    if skips:
+        cmd += ["--skip-check", ",".join(sorted(skips))]
+    return cmd
+
+
+def failed_checks(target: Path, framework: str, skips: Iterable[str]) -> list[dict[str, Any]]:
+    """checkov's failed checks (its JSON objects) on `target`, `skips` skipped."""
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    cmd = checkov_command(target, framework, skips)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode not in (0, 1):
+        raise KubeprodError(f"checkov failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    out = proc.stdout.strip()
+    reports = json.loads(out) if out else []
+    if isinstance(reports, dict):
+        reports = [reports]
+    return [f for r in reports for f in r.get("results", {}).get("failed_checks", [])]
+
+
 def run_checkov(directory: Path, cloud: str, framework: str = "terraform") -> list[Finding]:
     """Failed checks on `directory`, with the cloud's justified skips applied.
 
     framework "kubernetes" judges the baseline manifests; its skips are the
     entries of checkov-skips.yaml with `cloud: kubernetes`."""
     skips = load_skips("kubernetes" if framework == "kubernetes" else cloud)
-    cmd = [
-        checkov_executable(),
-        "-d",
-        str(directory),
-        "--framework",
-        framework,
-        "-o",
-        "json",
-        "--quiet",
-        "--compact",
-        "--download-external-modules",
-        "false",
+    findings = [
+        Finding(
+            failed["check_id"],
+            failed.get("check_name", ""),
+            failed.get("resource", ""),
+            failed.get("file_path", ""),
+            (failed.get("file_line_range") or [0])[0],
+        )
+        for failed in failed_checks(directory, framework, skips)
     ]
-    if skips:
-        cmd += ["--skip-check", ",".join(sorted(skips))]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode not in (0, 1):
-        raise KubeprodError(f"checkov failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    out = proc.stdout.strip()
-    if not out:
-        return []
-    reports = json.loads(out)
-    if isinstance(reports, dict):
-        reports = [reports]
-    findings = []
-    for report in reports:
-        for failed in report.get("results", {}).get("failed_checks", []):
-            findings.append(
-                Finding(
-                    failed["check_id"],
-                    failed.get("check_name", ""),
-                    failed.get("resource", ""),
-                    failed.get("file_path", ""),
-                    (failed.get("file_line_range") or [0])[0],
-                )
-            )
     return sorted(findings, key=lambda f: (f.file, f.line, f.check_id))

@@ -9,34 +9,18 @@ can be waived by check ID.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from kubeprod.errors import KubeprodError
-from kubeprod.policy.checkov import checkov_executable, load_skips, run_checkov
+from kubeprod.policy.checkov import failed_checks, load_skips, run_checkov
 from kubeprod.policy.engine import Report
 from kubeprod.policy.rules.base import FAIL, Finding
 
 
 def run_checkov_plan(plan_file: Path, cloud: str) -> list[dict[str, Any]]:
     """Failed checks of checkov on a plan JSON file."""
-    skips = load_skips(cloud)
-    cmd = [checkov_executable(), "-f", str(plan_file), "--framework", "terraform_plan"]
-    cmd += ["-o", "json", "--quiet", "--compact"]
-    if skips:
-        cmd += ["--skip-check", ",".join(sorted(skips))]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode not in (0, 1):
-        raise KubeprodError(f"checkov failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    out = proc.stdout.strip()
-    reports = json.loads(out) if out else []
-    if isinstance(reports, dict):
-        reports = [reports]
-    return [f for r in reports for f in r.get("results", {}).get("failed_checks", [])]
+    return failed_checks(plan_file, "terraform_plan", load_skips(cloud))
 
 
 def merge_checkov(report: Report, target: Path, kind: str, loaded: Any) -> None:
