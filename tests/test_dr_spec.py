@@ -13,6 +13,7 @@ from test_spec_errors import EXAMPLE, Case, const, sub
 from test_spec_errors import test_bad_spec as check_bad_spec
 
 from kubeprod.dr.cloud_schedules import schedule_for
+from kubeprod.dr.regions import REGIONS
 from kubeprod.dr.schedule import (
     Schedule,
     ScheduleError,
@@ -22,6 +23,8 @@ from kubeprod.dr.schedule import (
     parse_iso_interval,
     worst_case,
 )
+from kubeprod.errors import SpecInvalid
+from kubeprod.facts.azure import AZURE_NONPAIRED, AZURE_PAIRS, AZURE_PAIRS_DOC, azure_pair
 from kubeprod.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,6 +260,92 @@ CASES = [
 ]
 
 
+# DR-4 on Azure: the geo-redundant vault restores only in the primary's pair.
+AZURE_PAIR_CASES = [
+    Case(
+        "DR-4-azure-recovery-not-the-pair",
+        sub("    azure: northeurope", "    azure: germanywestcentral"),
+        "DR-4",
+        "dr.recovery_region.azure",
+        "azure: germanywestcentral",
+        (
+            "not the Azure pair of westeurope",
+            "dr.recovery_region.azure: northeurope",
+            AZURE_PAIRS_DOC,
+        ),
+    ),
+    Case(
+        # one-way pair: westus3 replicates to eastus, while eastus pairs with westus
+        "DR-4-azure-one-way-pair",
+        const(
+            EXAMPLE.replace("    location: westeurope", "    location: westus3").replace(
+                "    azure: northeurope", "    azure: westus"
+            )
+        ),
+        "DR-4",
+        "dr.recovery_region.azure",
+        "azure: westus",
+        ("replicate to eastus only", "dr.recovery_region.azure: eastus"),
+    ),
+    Case(
+        "DR-4-azure-primary-nonpaired",
+        sub("    location: westeurope", "    location: italynorth"),
+        "DR-4",
+        "clouds.azure.location",
+        "location: italynorth",
+        ("nonpaired", "paired region", AZURE_PAIRS_DOC),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", AZURE_PAIR_CASES, ids=[c.id for c in AZURE_PAIR_CASES])
+def test_dr4_azure_recovery_region_must_be_the_pair(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check_bad_spec(case, tmp_path, capsys)
+
+
+def test_dr4_azure_example_recovers_in_the_pair() -> None:
+    """The example (and the packaged copy `init` writes) passes: northeurope pairs westeurope."""
+    for path in (ROOT / "examples" / "production.yaml", ROOT / "src/kubeprod/data/production.yaml"):
+        env = load_spec(path)
+        assert env.clouds.azure is not None
+        assert env.dr.recovery_region.azure == azure_pair(env.clouds.azure.location)
+
+
+def test_dr4_azure_pair_fix_is_accepted(tmp_path: Path) -> None:
+    """The pair the fix names, put in, passes (the fix is real, not boilerplate)."""
+    path = tmp_path / "p.yaml"
+    text = EXAMPLE.replace("    location: westeurope", "    location: brazilsouth")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecInvalid) as err:
+        load_spec(path)
+    (fix,) = [p.fix for p in err.value.problems if p.field == "dr.recovery_region.azure"]
+    pair = fix.split("dr.recovery_region.azure: ")[1].split(" ")[0]
+    assert pair == "southcentralus"  # Brazil South's one-way pair
+    path.write_text(text.replace("    azure: northeurope", f"    azure: {pair}"), encoding="utf-8")
+    load_spec(path)
+
+
+def test_dr4_azure_unset_recovery_region_is_not_required(tmp_path: Path) -> None:
+    """Unset, as before: the vault replicates to the pair whatever the spec says."""
+    path = tmp_path / "p.yaml"
+    path.write_text(sub("    azure: northeurope\n", "")(EXAMPLE), encoding="utf-8")
+    assert load_spec(path).dr.recovery_region.azure is None
+
+
+def test_dr4_azure_pair_table() -> None:
+    """Every Azure region kubeprod accepts is either paired or listed as nonpaired; pairs
+    name real regions; the mutual pairs are mutual and the one-way ones are the known four."""
+    azure = REGIONS["azure"]
+    assert set(AZURE_PAIRS) | set(AZURE_PAIRS.values()) | AZURE_NONPAIRED <= azure
+    assert azure == set(AZURE_PAIRS) | AZURE_NONPAIRED
+    assert not AZURE_NONPAIRED & set(AZURE_PAIRS)
+    one_way = {r for r, p in AZURE_PAIRS.items() if AZURE_PAIRS.get(p) != r}
+    assert one_way == {"brazilsouth", "brazilsoutheast", "westindia", "westus3"}
+    assert azure_pair("westeurope") == "northeurope" and azure_pair("italynorth") is None
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_dr_spec(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     check_bad_spec(case, tmp_path, capsys)
@@ -264,8 +353,6 @@ def test_bad_dr_spec(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_fix_suggests_a_schedule_that_meets_the_rpo(tmp_path: Path) -> None:
     """The suggested schedule, put in, passes: the fix is real, not boilerplate."""
-    from kubeprod.errors import SpecInvalid
-
     path = tmp_path / "p.yaml"
     path.write_text(EXAMPLE.replace(SCHEDULE, "schedule: cron(0 3 * * ? *)"), encoding="utf-8")
     with pytest.raises(SpecInvalid) as err:

@@ -26,7 +26,8 @@ REGIONS: dict[str, frozenset[str]] = {
         francecentral germanywestcentral italynorth norwayeast polandcentral spaincentral
         switzerlandnorth mexicocentral uaenorth brazilsouth israelcentral qatarcentral
         northcentralus westus japanwest westcentralus southindia westindia ukwest
-        canadaeast koreasouth australiasoutheast australiacentral francesouth
+        canadaeast koreasouth australiasoutheast australiacentral australiacentral2
+        francesouth
         germanynorth norwaywest switzerlandwest uaecentral southafricawest
         brazilsoutheast swedensouth austriaeast belgiumcentral chilecentral
         indonesiacentral malaysiawest

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from kubeprod.dr.cloud_schedules import schedule_for
 from kubeprod.dr.regions import REGIONS, primary_region
 from kubeprod.dr.schedule import AKS_INTERVALS, ScheduleError, worst_case
+from kubeprod.facts.azure import AZURE_NONPAIRED, AZURE_PAIRS_DOC, azure_pair
 from kubeprod.results import Finding
 from kubeprod.spec.model import Environment
 from kubeprod.spec.profile_rules import configured_clouds, rule, violation
@@ -167,7 +168,8 @@ def _rpo_fix(cloud: str, rpo: int, start: int, done: int) -> str:
 
 @rule
 def recovery_region_valid(env: Environment) -> Iterator[Finding]:
-    """DR-4: the recovery region is a real region of the cloud, and not the primary."""
+    """DR-4: the recovery region is a real region of the cloud, and not the primary; on
+    Azure, the primary's pair (the only region its geo-redundant vault replicates to)."""
     for cloud in ("aws", "azure", "gcp"):
         region = getattr(env.dr.recovery_region, cloud)
         if region is None:
@@ -197,3 +199,34 @@ def recovery_region_valid(env: Environment) -> Iterator[Finding]:
                 "would lose both",
                 f"name another {cloud} region, ideally nearby (e.g. for eu-west-1, eu-central-1)",
             )
+        elif cloud == "azure" and azure_pair(primary) not in (None, region):
+            pair = azure_pair(primary)
+            yield violation(
+                loc,
+                "DR-4",
+                f"{region} is not the Azure pair of {primary}: the geo-redundant Backup vault "
+                f"and its cross-region restore replicate to {pair} only, so a region-loss "
+                f"rebuild in {region} would find no backups",
+                f"set dr.recovery_region.azure: {pair} (Azure region pairs: {AZURE_PAIRS_DOC})",
+            )
+
+
+@rule
+def azure_primary_has_a_pair(env: Environment) -> Iterator[Finding]:
+    """DR-4: on Azure, region-loss recovery restores in the primary's pair; it needs one.
+
+    The Backup vault is geo-redundant with Cross Region Restore, which replicate only to
+    the paired region (kubeprod.facts.azure, AZURE_PAIRS_DOC); a nonpaired primary has none.
+    """
+    azure = env.clouds.azure
+    if azure is None or azure.location not in AZURE_NONPAIRED:
+        return
+    yield violation(
+        ("clouds", "azure", "location"),
+        "DR-4",
+        f"{azure.location} is a nonpaired Azure region: the Backup vault's geo-redundant "
+        "storage and cross-region restore need a paired region, so a region-loss "
+        "recovery would have no backups",
+        "put the cluster in a paired region, e.g. westeurope (pair northeurope) or "
+        f"germanywestcentral (pair germanynorth); the pairs: {AZURE_PAIRS_DOC}",
+    )
