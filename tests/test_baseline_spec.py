@@ -139,7 +139,6 @@ def test_gitops_mode_needs_its_cloud(tmp_path, capsys):
     [
         ("flux", "aws", "GitRepository"),
         ("argocd", "aws", "Application"),
-        ("config-sync", "gcp", "RootSync"),
     ],
 )
 def test_gitops_objects_are_rendered_beside_the_baseline(tmp_path, mode, cloud, kind):

@@ -2,11 +2,12 @@
 
 - flux on EKS: a Flux `GitRepository` + `Kustomization` (flux-system) pointing at
   the render's kubernetes/ directory; Flux itself is installed by `flux bootstrap`.
-- config-sync on GKE: a Config Sync `RootSync` reading the same directory.
 - argocd on EKS: an Argo CD `Application` with server-side apply.
 - flux on AKS: the `microsoft.flux` extension and flux configuration are Azure
   resources, rendered into the AKS module's gitops.tf (clouds/azure_gitops.py).
-- Enabling Config Sync on GKE (fleet feature) is not rendered: docs/baseline.md.
+- config-sync on GKE: Config Sync is a fleet feature configured in Terraform, with the
+  repository, branch and directory (clouds/gcp_gitops.py, gitops.tf); it creates the
+  `root-sync` RootSync itself, so no RootSync manifest is rendered (one owner per object).
 Mode `none` (default): `kubeprod cluster plan/apply` delivers the manifests.
 """
 
@@ -46,22 +47,6 @@ def flux(env: Environment, cloud: str) -> list[Obj]:
     ]
 
 
-def config_sync(env: Environment, cloud: str) -> list[Obj]:
-    repo, branch, path = _source(env, cloud)
-    return [
-        {
-            "apiVersion": "configsync.gke.io/v1beta1",
-            "kind": "RootSync",
-            "metadata": meta("root-sync", "config-management-system"),
-            "spec": {
-                "sourceFormat": "unstructured",
-                "sourceType": "git",
-                "git": {"repo": repo, "branch": branch, "dir": path, "auth": "none"},
-            },
-        }
-    ]
-
-
 def argocd(env: Environment, cloud: str) -> list[Obj]:
     repo, branch, path = _source(env, cloud)
     return [
@@ -89,6 +74,4 @@ def manifest_files(env: Environment, cloud: str) -> dict[str, list[Obj]]:
         return {"gitops-flux.yaml": flux(env, cloud)}
     if mode == "argocd" and cloud == "aws":
         return {"gitops-argocd.yaml": argocd(env, cloud)}
-    if mode == "config-sync" and cloud == "gcp":
-        return {"gitops-config-sync.yaml": config_sync(env, cloud)}
     return {}

@@ -3,8 +3,9 @@
 One module writes each file (see `gcp_common` for the map): versions, providers, project
 (APIs, audit logs, service agents, log retention), network, kms, gke, nodes, access
 (cluster admins), binauthz (the Binary Authorization policy), notifications (GKE cluster
-notifications), monitoring, backup (Backup for GKE), outputs. `gcp_bootstrap` renders the
-small separate module that creates the GCS state bucket the main module's backend uses.
+notifications), monitoring, backup (Backup for GKE), gitops (Config Sync, only with
+`cluster.gitops.mode: config-sync`), outputs. `gcp_bootstrap` renders the small separate
+module that creates the GCS state bucket the main module's backend uses.
 The output is also valid against google 8.x (no attribute that 8.x dropped is used).
 """
 
@@ -17,6 +18,7 @@ from kubeprod.clouds.gcp_access import access_tf
 from kubeprod.clouds.gcp_backup import backup_blocks
 from kubeprod.clouds.gcp_binauthz import binauthz_tf
 from kubeprod.clouds.gcp_common import crypto_key, gcp_of
+from kubeprod.clouds.gcp_gitops import config_sync_on, gitops_tf
 from kubeprod.clouds.gcp_gke import gke_tf
 from kubeprod.clouds.gcp_kms import kms_tf
 from kubeprod.clouds.gcp_monitoring import monitoring_tf
@@ -51,5 +53,6 @@ class GcpRenderer:
             "notifications.tf": notifications_tf(env),
             "monitoring.tf": monitoring_tf(env),
             "backup.tf": backup_blocks(env, backup_key),
+            **({"gitops.tf": gitops_tf(env)} if config_sync_on(env) else {}),
             "outputs.tf": outputs_tf(),
         }

@@ -5,7 +5,8 @@ The GKE module is one file per concern, each written by its own module: `gcp_ver
 (versions.tf, providers.tf), `gcp_project` (project.tf), `gcp_network` (network.tf),
 `gcp_kms` (kms.tf), `gcp_gke` (gke.tf), `gcp_nodes` (nodes.tf), `gcp_access` (access.tf),
 `gcp_binauthz` (binauthz.tf), `gcp_notifications` (notifications.tf), `gcp_monitoring`
-(monitoring.tf), `gcp_outputs` (outputs.tf); `gcp_bootstrap` writes the state-bucket
+(monitoring.tf), `gcp_gitops` (gitops.tf, Config Sync, only with gitops mode config-sync),
+`gcp_outputs` (outputs.tf); `gcp_bootstrap` writes the state-bucket
 module and `gcp` puts the root module together. See docs/gcp.md.
 """
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from kubeprod.clouds.base import environment_tags
 from kubeprod.clouds.gcp_common import gcp_of
+from kubeprod.clouds.gcp_gitops import fleet_dependencies, fleet_registration
 from kubeprod.clouds.tags import tag
 from kubeprod.errors import InputError
 from kubeprod.facts.gcp import GKE_LOGGING_COMPONENTS, GKE_MONITORING_COMPONENTS
@@ -121,6 +122,7 @@ def gke_tf(env: Environment) -> list[Block | Comment]:
             E("google_kms_crypto_key_iam_member.gke_secrets"),
             E("google_kms_crypto_key_iam_member.compute_disks"),
             E("google_binary_authorization_policy.this"),
+            *fleet_dependencies(env),
         ],
     )
     cluster.add(
@@ -218,6 +220,7 @@ def gke_tf(env: Environment) -> list[Block | Comment]:
     )
     if gcp.rbac_security_group:
         cluster.add(B("authenticator_groups_config", security_group=gcp.rbac_security_group))
+    cluster.add(*fleet_registration(env))
     cluster.add(
         Comment("K8S-7 / SEC-7: every control-plane component and workload logs."),
         B("logging_config", enable_components=list(LOGGING_COMPONENTS)),

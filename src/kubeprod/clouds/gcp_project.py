@@ -34,18 +34,23 @@ AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
 SERVICE_IDENTITIES = {"gke": "container.googleapis.com", "pubsub": "pubsub.googleapis.com"}
 
 
+def api_services(label: str, apis: tuple[str, ...]) -> Block:
+    """`google_project_service` for each of `apis`, never disabled on destroy."""
+    return R(
+        "google_project_service",
+        label,
+        for_each=Call("toset", list(apis)),
+        project=E("local.project"),
+        service=E("each.value"),
+        disable_on_destroy=False,
+    )
+
+
 def project_tf(env: Environment) -> list[Block | Comment]:
     """project.tf: APIs, audit log configs, service identities, log retention."""
     return [
         Comment("APIs the module uses. Never disabled on destroy: other workloads may use them."),
-        R(
-            "google_project_service",
-            "this",
-            for_each=Call("toset", list(REQUIRED_APIS)),
-            project=E("local.project"),
-            service=E("each.value"),
-            disable_on_destroy=False,
-        ),
+        api_services("this", REQUIRED_APIS),
         Comment(
             "SEC-7: Cloud Audit Logs, admin and data access, no exempted members, for the\n"
             "services this module owns (not allServices: that config is authoritative for\n"
