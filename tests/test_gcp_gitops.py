@@ -3,15 +3,18 @@ configmanagement feature and Config Sync on the cluster, rendered in Terraform (
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import mutate
 from test_gcp import resources
 
 from kubeprod.clouds.gcp_gitops import FLEET_APIS
 from kubeprod.clouds.gcp_schema import GOOGLE_6, supplemented_schema
+from kubeprod.policy.engine import check_directory
 from kubeprod.render import render_to
 from kubeprod.spec import load_spec
 from kubeprod.terraform.schema_check import SCHEMA_DIR, parse_module, validate_parsed
@@ -137,3 +140,57 @@ def test_nothing_is_rendered_for_mode_none(tmp_path: Path) -> None:
     assert not (out / "gitops.tf").exists()
     texts = "".join(p.read_text() for p in out.glob("*.tf"))
     assert "gke_hub" not in texts and "fleet" not in texts
+
+
+# -- the policy gate (SEC-6): Config Sync on the cluster's fleet membership ------------------
+
+MEMBER = "google_gke_hub_feature_membership.config_sync"
+MISTAKES = {
+    "cluster-not-in-fleet": (
+        "google_container_cluster.this",
+        "fleet { project = local.project }",
+        "",
+        "membership",
+    ),
+    "membership-typed-by-hand": (
+        MEMBER,
+        "membership = google_container_cluster.this.fleet[0].membership_id",
+        'membership = "production"',
+        "membership",
+    ),
+    "feature-not-configmanagement": (
+        "google_gke_hub_feature.configmanagement",
+        'name = "configmanagement"',
+        'name = "servicemesh"',
+        "feature",
+    ),
+}
+
+
+def _sec6(directory: Path, status: str) -> list[Any]:
+    report = check_directory(directory)
+    return [f for f in report.findings if f.rule_id == "SEC-6" and f.status == status]
+
+
+def test_the_gate_passes_config_sync_on_the_clusters_fleet_membership(config_sync: Path) -> None:
+    assert check_directory(config_sync).passed
+    assert MEMBER in {f.address for f in _sec6(config_sync, "pass")}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_the_gate_fails_config_sync_without_a_fleet_membership(
+    config_sync: Path, tmp_path: Path, mistake: str
+) -> None:
+    where, old, new, attribute = MISTAKES[mistake]
+    work = tmp_path / "gcp"
+    shutil.copytree(config_sync, work)
+    mutate(work, where, old, new)
+    failed = [f for f in _sec6(work, "fail") if f.address == MEMBER]
+    assert failed, f"{mistake}: SEC-6 did not fail at {MEMBER}"
+    assert failed[0].remediation.startswith(f"{MEMBER}: set {attribute}:")
+    assert not check_directory(work).passed
+
+
+def test_mode_none_has_no_config_sync_finding(tmp_path: Path) -> None:
+    out = _render(tmp_path, mode="none")
+    assert not [f for f in check_directory(out).findings if f.address == MEMBER]

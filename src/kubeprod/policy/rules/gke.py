@@ -171,6 +171,51 @@ def binary_authorization_policy(ctx: Ctx) -> None:
         )
 
 
+def config_sync_membership(ctx: Ctx) -> None:
+    """SEC-6 (GitOps delivery of the baseline): Config Sync is turned on for a fleet
+    membership of a cluster in this configuration, under the configmanagement feature.
+
+    Source: Google, "Install Config Sync" (kubernetes-engine/enterprise/config-sync/docs/
+    how-to/installing-config-sync): Config Sync is configured per fleet membership, so
+    the cluster must be registered to the fleet and the configmanagement feature enabled;
+    the Terraform tab registers the cluster with `fleet { project }` and points
+    `google_gke_hub_feature_membership.membership` at it. google provider docs,
+    `google_container_cluster` `fleet.0.membership_id` ("use this field to configure
+    membership_id under google_gkehub_feature_membership"). A membership typed by hand, or
+    a cluster without `fleet`, leaves the baseline with no controller to apply it.
+    """
+    features = [
+        f for f in ctx.model.of("google_gke_hub_feature") if f.get("name") == "configmanagement"
+    ]
+    registered = {c.config_address for c in clusters(ctx) if c.get("fleet")}
+    registered |= {m.config_address for m in ctx.model.of("google_gke_hub_membership")}
+    for fm in ctx.model.of("google_gke_hub_feature_membership"):
+        if not fm.get("configmanagement"):
+            continue
+        if not fm.refs:
+            ctx.unknown(fm, "the configuration's references are not at hand (judge a directory)")
+        elif not registered & set(targets(fm, "membership")):
+            ctx.fail(
+                fm,
+                "Config Sync is configured for a membership that is no fleet membership of a "
+                "cluster here (a name typed by hand, or a cluster without fleet {}): nothing "
+                "installs Config Sync on the cluster",
+                "membership",
+                "google_container_cluster.<name>.fleet[0].membership_id, with "
+                "fleet { project } on that cluster",
+            )
+        elif not features:
+            ctx.fail(
+                fm,
+                "the configmanagement fleet feature is not enabled in this configuration: "
+                "the feature membership is refused",
+                "feature",
+                'google_gke_hub_feature { name = "configmanagement", location = "global" }',
+            )
+        else:
+            ctx.ok(fm, "Config Sync runs on the cluster's fleet membership", "membership")
+
+
 def _ports(rule: dict[str, Any]) -> set[int] | None:
     """TCP ports an allow block opens; None means all of them."""
     if rule.get("protocol") not in ("tcp", "all", "6"):

@@ -429,7 +429,9 @@ class PodSecurity(Rule):
         "azure": "azure_policy_enabled = true and an azurerm_resource_policy_assignment of "
         "the pod security restricted initiative, plus the manifests' namespace labels, as on AWS",
         "gcp": "the manifests' namespace labels and pod templates, as on AWS; binary_authorization "
-        "enforces a rendered google_binary_authorization_policy that is not ALWAYS_ALLOW",
+        "enforces a rendered google_binary_authorization_policy that is not ALWAYS_ALLOW; "
+        "Config Sync (gitops mode config-sync) runs on the cluster's fleet membership under "
+        "the configmanagement feature",
     }
     reads_manifests: ClassVar[bool] = True
 
@@ -443,6 +445,7 @@ class PodSecurity(Rule):
     def _gcp(self, ctx: Ctx) -> None:
         _namespaces(ctx)
         gke.binary_authorization_policy(ctx)
+        gke.config_sync_membership(ctx)
 
     def _azure(self, ctx: Ctx) -> None:
         for c in ctx.model.of("azurerm_kubernetes_cluster"):
