@@ -1,4 +1,4 @@
-"""Gate rules DR-1, DR-3, DR-5: pass on the example's renders, fail when a mistake is put back.
+"""Gate rules DR-1, DR-3, DR-4, DR-5: pass on the example's renders, fail on a mistake put back.
 
 Static renders of all three clouds, judged with the spec's targets (as `render`, `plan`
 and `up` do) and with synthetic drill histories for the drill halves of DR-3 and DR-5.
@@ -13,8 +13,10 @@ import pytest
 from conftest import EXAMPLE
 
 from kubeprod.dr.gate_options import dr_fields
+from kubeprod.facts.azure import AZURE_PAIRS_DOC
 from kubeprod.policy.engine import check_directory
-from kubeprod.policy.rules import Options
+from kubeprod.policy.plan_model import UNKNOWN, Model, Resource
+from kubeprod.policy.rules import REGISTRY, Options
 from kubeprod.render import render_to
 from kubeprod.spec import load_spec
 
@@ -204,3 +206,106 @@ def test_an_overdue_drill_never_blocks_render_plan_or_up(
     assert options.drills is None
     report = check_directory(renders["aws"], options=options)
     assert report.rule_status()["DR-3"] == "unknown" and report.passed
+
+
+# -- DR-4 on Azure: the vault replicates to the primary's pair, and only there -----------------
+
+VAULT_LOCATION = (
+    "location                     = azurerm_resource_group.this.location\n"
+    "  resource_group_name          = azurerm_resource_group.this.name\n"
+    "  datastore_type"
+)
+DR4_AZURE_MUTATIONS = {
+    # a vault in a nonpaired region has no pair to replicate to
+    "nonpaired-location": (
+        VAULT_LOCATION,
+        VAULT_LOCATION.replace("azurerm_resource_group.this.location", '"italynorth"'),
+        "italynorth has no Azure pair",
+    ),
+    "locally-redundant": (
+        'redundancy                   = "GeoRedundant"',
+        'redundancy                   = "LocallyRedundant"',
+        "redundancy is 'LocallyRedundant'",
+    ),
+    "no-cross-region-restore": (
+        "cross_region_restore_enabled = true",
+        "cross_region_restore_enabled = false",
+        "cross_region_restore_enabled is false",
+    ),
+}
+
+
+def test_dr4_azure_vault_replicates_to_the_pair(renders: dict[str, Path]) -> None:
+    dr4 = _status(renders["azure"], "DR-4", _options())
+    assert set(dr4) == {"pass"}, dr4
+    assert any("westeurope replicates to its pair northeurope" in m for m in dr4["pass"])
+
+
+@pytest.mark.parametrize("case", sorted(DR4_AZURE_MUTATIONS))
+def test_dr4_azure_vault_mistake_fails(renders: dict[str, Path], tmp_path: Path, case: str) -> None:
+    old, new, says = DR4_AZURE_MUTATIONS[case]
+    report = check_directory(_mutated(renders["azure"], tmp_path, old, new), options=_options())
+    failed = [f for f in report.findings if f.rule_id == "DR-4" and f.status == "fail"]
+    assert failed and any(says in f.message for f in failed), failed
+    assert all(f.file and f.file.endswith("backup.tf") and f.line for f in failed)
+    if case == "nonpaired-location":
+        assert AZURE_PAIRS_DOC in failed[0].remediation
+
+
+def test_dr4_azure_spec_recovering_outside_the_pair_fails(renders: dict[str, Path]) -> None:
+    """The configuration replicates to northeurope; a spec that recovers in uksouth fails."""
+    options = _options(recovery_regions={"aws": None, "azure": "uksouth", "gcp": None})
+    dr4 = _status(renders["azure"], "DR-4", options)
+    assert any("recovers in uksouth" in m and "northeurope" in m for m in dr4["fail"]), dr4
+
+
+def test_dr4_azure_unknown_location_is_unknown() -> None:
+    vault = Resource(
+        "azurerm_data_protection_backup_vault.this",
+        "azurerm_data_protection_backup_vault",
+        "this",
+        {"location": UNKNOWN, "redundancy": "GeoRedundant", "cross_region_restore_enabled": True},
+    )
+    findings = REGISTRY["DR-4"]().run(Model([vault], "plan"), "azure", Options())
+    assert {f.status for f in findings if f.attribute == "location"} == {"unknown"}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_dr4_backups_leave_the_primary_region(renders: dict[str, Path], cloud: str) -> None:
+    dr4 = _status(renders[cloud], "DR-4", _options())
+    assert set(dr4) == {"pass"}, dr4
+
+
+DR4_MUTATIONS = {
+    # AWS: no copy action, so every recovery point stays in eu-west-1
+    "aws": (
+        "    copy_action {",
+        "    no_copy_action {",
+        "copies no recovery point out of the region",
+    ),
+    # GCP: the plan in the cluster's own region
+    "gcp": ('location = "europe-west4"', 'location = "europe-west1"', "the cluster's own region"),
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(DR4_MUTATIONS))
+def test_dr4_backups_in_the_primary_region_fail(
+    renders: dict[str, Path], tmp_path: Path, cloud: str
+) -> None:
+    old, new, says = DR4_MUTATIONS[cloud]
+    dr4 = _status(_mutated(renders[cloud], tmp_path, old, new), "DR-4", _options())
+    assert any(says in m for m in dr4.get("fail", [])), dr4
+
+
+def test_dr4_aws_copy_to_another_region_than_the_spec_fails(
+    renders: dict[str, Path], tmp_path: Path
+) -> None:
+    arn = "arn:aws:backup:us-east-1:111122223333:backup-vault:elsewhere"
+    broken = _mutated(
+        renders["aws"],
+        tmp_path,
+        "destination_vault_arn = aws_backup_vault.recovery.arn",
+        f'destination_vault_arn = "{arn}"',
+    )
+    dr4 = _status(broken, "DR-4", _options())
+    assert any("us-east-1, but the spec recovers in eu-central-1" in m for m in dr4["fail"]), dr4

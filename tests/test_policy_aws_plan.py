@@ -347,8 +347,9 @@ def statuses(report, rule_id: str) -> set[str]:
 def test_every_requirement_has_a_mutation():
     from kubeprod.policy.rules import REGISTRY
 
-    # DR-1/DR-3/DR-5: mutations in tests/test_dr_policy.py (they need the spec and drills)
-    assert set(MUTATIONS) | {"DR-1", "DR-2", "DR-3", "DR-5"} == set(REGISTRY)
+    # DR-1/DR-3/DR-4/DR-5: mutations in tests/test_dr_policy.py (they need the spec, its
+    # recovery region and drills)
+    assert set(MUTATIONS) | {"DR-1", "DR-2", "DR-3", "DR-4", "DR-5"} == set(REGISTRY)
 
 
 def test_production_plan_passes_with_its_directory(aws_plan, example_env):

@@ -1,4 +1,5 @@
-"""What the policy gate needs to judge DR-3 and DR-5: targets from the spec, drill history."""
+"""What the policy gate needs to judge DR-3, DR-4 and DR-5: targets and recovery regions
+from the spec, drill history."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ def dr_fields(env: Any) -> dict[str, Any]:
     drill never blocks render, plan or up. `env` is untyped here so the dr package does
     not import the spec (no import cycle)."""
     targets = env.dr.targets
+    regions = env.dr.recovery_region
     return {
+        "recovery_regions": {c: getattr(regions, c) for c in ("aws", "azure", "gcp")},
         "rpo_minutes": targets.region_loss.rpo_minutes,
         "completion_window_minutes": env.backup.completion_window_minutes,
         "drill_interval_days": env.dr.drill_interval_days,

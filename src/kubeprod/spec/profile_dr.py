@@ -168,8 +168,10 @@ def _rpo_fix(cloud: str, rpo: int, start: int, done: int) -> str:
 
 @rule
 def recovery_region_valid(env: Environment) -> Iterator[Finding]:
-    """DR-4: the recovery region is a real region of the cloud, and not the primary; on
-    Azure, the primary's pair (the only region its geo-redundant vault replicates to)."""
+    """DR-4: the recovery region is a real region, not the primary, on Azure its pair.
+
+    Azure's geo-redundant vault replicates only to the primary's pair (kubeprod.facts.azure).
+    """
     for cloud in ("aws", "azure", "gcp"):
         region = getattr(env.dr.recovery_region, cloud)
         if region is None:

@@ -60,6 +60,7 @@ class Options:
     drill_interval_days: int | None = None
     dr_targets: dict[str, tuple[int, int]] | None = None  # scenario -> (RTO, RPO) minutes
     drills: list[dict[str, Any]] | None = None
+    recovery_regions: dict[str, str | None] | None = None  # DR-4: cloud -> the spec's region
     now: datetime | None = None
 
     @classmethod

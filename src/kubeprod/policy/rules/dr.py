@@ -1,4 +1,5 @@
-"""DR-1, DR-3, DR-5: backups of cluster state, regular drills, RTO/RPO proven.
+"""DR-1, DR-3, DR-4, DR-5: backups of cluster state, regular drills, a recovery region,
+RTO/RPO proven.
 
 DR-1 and the schedule half of DR-5 are judged on any render or plan (the schedule is in
 the configuration); DR-3 and the measured half of DR-5 come from the drill history
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 
 from kubeprod.dr.history import last_of, last_passing, parse_time
 from kubeprod.dr.schedule import Schedule, ScheduleError, worst_case
+from kubeprod.facts.azure import AZURE_PAIRS_DOC, azure_pair
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule
 
@@ -310,3 +312,151 @@ class RegularDrills(Rule):
             )
 
     aws = azure = gcp = _judge
+
+
+@rule
+class RecoveryRegion(Rule):
+    id = "DR-4"
+    title = "Backups reach a recovery region outside the primary (Azure: the primary's pair)"
+    brief = "Multi-region failover (future)"
+    severity = "high"
+    judged: ClassVar[dict[str, str]] = {
+        "aws": "every aws_backup_plan rule has a copy_action to a destination vault (the "
+        "renderer's vault in dr.recovery_region.aws); a literal destination ARN in the "
+        "region the spec recovers in (AWS Backup developer guide, 'Creating backup copies "
+        "across AWS Regions')",
+        "azure": "azurerm_data_protection_backup_vault: redundancy GeoRedundant, "
+        "cross_region_restore_enabled, and a location that has an Azure pair (geo-redundant "
+        "storage and Cross Region Restore replicate only to the pair: " + AZURE_PAIRS_DOC + "); "
+        "with the spec, dr.recovery_region.azure is that pair",
+        "gcp": "google_gke_backup_backup_plan in a region other than the cluster's (Backup "
+        "for GKE keeps backups in the plan's region: cloud.google.com, 'Backup for GKE: "
+        "cross-region backup and restore')",
+    }
+
+    def azure(self, ctx: Ctx) -> None:
+        """Microsoft Learn, "Azure region pairs and nonpaired regions" (AZURE_PAIRS_DOC):
+        geo-redundant storage replicates to the paired region; Azure Backup: "Cross Region
+        Restore ... restore in a secondary, Azure paired region". A vault in a nonpaired
+        region, or one recovering somewhere the configuration does not replicate to, keeps
+        no copy a region-loss recovery can use."""
+        vaults = ctx.model.of("azurerm_data_protection_backup_vault")
+        if not ctx.need(vaults, "azurerm_data_protection_backup_vault"):
+            return
+        for vault in vaults:
+            ctx.check(
+                vault,
+                "redundancy",
+                lambda v: v == "GeoRedundant",
+                "GeoRedundant (LocallyRedundant and ZoneRedundant keep every copy in the "
+                "primary region)",
+            )
+            ctx.check(
+                vault,
+                "cross_region_restore_enabled",
+                lambda v: v is True,
+                "true (restores in the paired region read the replicated vault tier)",
+            )
+            self._pair(ctx, vault)
+
+    @staticmethod
+    def _pair(ctx: Ctx, vault: Resource) -> None:
+        location = vault.get("location")
+        if location is UNKNOWN or location is None:
+            ctx.unknown(vault, "the vault's location is known only after apply", "location")
+            return
+        pair = azure_pair(str(location))
+        recovery = (ctx.opt.recovery_regions or {}).get("azure")
+        if pair is None:
+            ctx.fail(
+                vault,
+                f"{location} has no Azure pair: the geo-redundant vault has no region to "
+                "replicate to, so a region-loss recovery has no backups",
+                "location",
+                f"a paired region (e.g. westeurope, pair northeurope); see {AZURE_PAIRS_DOC}",
+            )
+        elif recovery and recovery != pair:
+            ctx.fail(
+                vault,
+                f"the spec recovers in {recovery}, but the vault in {location} replicates "
+                f"to its pair {pair} only",
+                "location",
+                f"dr.recovery_region.azure: {pair} in the spec (pairs: {AZURE_PAIRS_DOC})",
+            )
+        else:
+            ctx.ok(vault, f"location {location} replicates to its pair {pair}", "location")
+
+    def aws(self, ctx: Ctx) -> None:
+        """AWS Backup copies a recovery point to another Region only by a copy action."""
+        plans = ctx.model.of("aws_backup_plan")
+        if not ctx.need(plans, "aws_backup_plan"):
+            return
+        recovery = (ctx.opt.recovery_regions or {}).get("aws")
+        for plan in plans:
+            for r in blocks(plan.get("rule")):
+                copies = [c.get("destination_vault_arn") for c in blocks(r.get("copy_action"))]
+                if not copies:
+                    ctx.fail(
+                        plan,
+                        f"rule {r.get('rule_name')!r} copies no recovery point out of the "
+                        "region: a region loss loses every backup",
+                        "rule.copy_action",
+                        "a copy_action to a vault in the recovery region "
+                        "(set dr.recovery_region.aws and render again)",
+                    )
+                for arn in copies:
+                    self._aws_copy(ctx, plan, arn, recovery)
+
+    @staticmethod
+    def _aws_copy(ctx: Ctx, plan: Resource, arn: Any, recovery: str | None) -> None:
+        parts = str(arn).split(":") if isinstance(arn, str) else []
+        if len(parts) > 3 and parts[2] == "backup" and recovery and parts[3] != recovery:
+            ctx.fail(
+                plan,
+                f"copies go to {parts[3]}, but the spec recovers in {recovery}",
+                "rule.copy_action.destination_vault_arn",
+                f"a vault in {recovery}",
+            )
+        elif arn in (None, ""):
+            ctx.fail(
+                plan,
+                "a copy_action without a destination",
+                "rule.copy_action.destination_vault_arn",
+                "the ARN of a vault in the recovery region",
+            )
+        else:
+            where = "a vault known after apply" if arn is UNKNOWN else arn
+            ctx.ok(plan, f"recovery points are copied to {where}", "rule.copy_action")
+
+    def gcp(self, ctx: Ctx) -> None:
+        """Backup for GKE stores a plan's backups in the plan's region."""
+        plans = ctx.model.of("google_gke_backup_backup_plan")
+        if not ctx.need(plans, "google_gke_backup_backup_plan"):
+            return
+        clusters = {
+            _gcp_region(c.get("location")) for c in ctx.model.of("google_container_cluster")
+        }
+        for plan in plans:
+            region = plan.get("location")
+            if region is UNKNOWN or UNKNOWN in clusters or not clusters:
+                ctx.unknown(plan, "the plan's or the cluster's region is not known", "location")
+            elif region in clusters:
+                ctx.fail(
+                    plan,
+                    f"backups are kept in {region}, the cluster's own region: a region loss "
+                    "loses them too",
+                    "location",
+                    "the recovery region (set dr.recovery_region.gcp and render again)",
+                )
+            else:
+                ctx.ok(
+                    plan, f"backups are kept in {region}, outside the cluster's region", "location"
+                )
+
+
+def _gcp_region(location: Any) -> Any:
+    """'europe-west1-b' -> 'europe-west1'; a region stays itself; unknown stays unknown."""
+    if not isinstance(location, str):
+        return location
+    head, _, tail = location.rpartition("-")
+    return head if len(tail) == 1 and tail.isalpha() else location
