@@ -309,3 +309,31 @@ def test_dr4_aws_copy_to_another_region_than_the_spec_fails(
     )
     dr4 = _status(broken, "DR-4", _options())
     assert any("us-east-1, but the spec recovers in eu-central-1" in m for m in dr4["fail"]), dr4
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_dr4_spec_without_a_recovery_region_renders_and_is_not_judged(
+    tmp_path: Path, cloud: str
+) -> None:
+    """DR-4 is a future line of the brief: `validate` accepts a spec that names no recovery
+    region, so the gate inside render does not refuse what validate accepted."""
+    text = EXAMPLE.read_text()
+    block = "  recovery_region:"
+    start = text.index(block)
+    end = text.index("\n", text.index("    gcp:", start)) + 1
+    spec = tmp_path / "production.yaml"
+    spec.write_text(text[:start] + text[end:])
+    env = load_spec(str(spec))
+    assert getattr(env.dr.recovery_region, cloud) is None
+    out = tmp_path / cloud
+    render_to(env, cloud, str(spec), out)  # the gate inside render passes
+    report = check_directory(out, options=Options(**dr_fields(env), drills=[], now=NOW))
+    dr4 = [f for f in report.findings if f.rule_id == "DR-4"]
+    assert {f.status for f in dr4} == {"not-judged"}, dr4
+    assert f"no dr.recovery_region.{cloud}" in dr4[0].message
+
+
+def test_dr4_without_backups_is_left_to_dr1() -> None:
+    findings = REGISTRY["DR-4"]().run(Model([], "plan"), "aws", Options())
+    assert [f.status for f in findings] == ["not-judged"]
+    assert "see DR-1" in findings[0].message

@@ -9,6 +9,7 @@ are "unknown" without one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -334,6 +335,24 @@ class RecoveryRegion(Rule):
         "cross-region backup and restore')",
     }
 
+    @staticmethod
+    def _judged(ctx: Ctx, cloud: str, backups: Sequence[Resource], what: str) -> bool:
+        """Whether there is a recovery region to judge. The brief's DR-4 is a future line
+        ("the spec can name a secondary region"), so a spec that names none for this cloud
+        is not judged, as `validate` accepts it; and a configuration without backups is
+        DR-1's failure, with nothing here to copy."""
+        regions = ctx.opt.recovery_regions
+        if regions is not None and not regions.get(cloud):
+            ctx.not_judged(
+                f"the spec names no dr.recovery_region.{cloud}: multi-region failover is a "
+                "future line of the brief; name one to have backups copied there"
+            )
+            return False
+        if not backups:
+            ctx.not_judged(f"no {what}: nothing to copy to a recovery region (see DR-1)")
+            return False
+        return True
+
     def azure(self, ctx: Ctx) -> None:
         """Microsoft Learn, "Azure region pairs and nonpaired regions" (AZURE_PAIRS_DOC):
         geo-redundant storage replicates to the paired region; Azure Backup: "Cross Region
@@ -341,7 +360,7 @@ class RecoveryRegion(Rule):
         region, or one recovering somewhere the configuration does not replicate to, keeps
         no copy a region-loss recovery can use."""
         vaults = ctx.model.of("azurerm_data_protection_backup_vault")
-        if not ctx.need(vaults, "azurerm_data_protection_backup_vault"):
+        if not self._judged(ctx, "azure", vaults, "azurerm_data_protection_backup_vault"):
             return
         for vault in vaults:
             ctx.check(
@@ -389,7 +408,7 @@ class RecoveryRegion(Rule):
     def aws(self, ctx: Ctx) -> None:
         """AWS Backup copies a recovery point to another Region only by a copy action."""
         plans = ctx.model.of("aws_backup_plan")
-        if not ctx.need(plans, "aws_backup_plan"):
+        if not self._judged(ctx, "aws", plans, "aws_backup_plan"):
             return
         recovery = (ctx.opt.recovery_regions or {}).get("aws")
         for plan in plans:
@@ -431,7 +450,7 @@ class RecoveryRegion(Rule):
     def gcp(self, ctx: Ctx) -> None:
         """Backup for GKE stores a plan's backups in the plan's region."""
         plans = ctx.model.of("google_gke_backup_backup_plan")
-        if not ctx.need(plans, "google_gke_backup_backup_plan"):
+        if not self._judged(ctx, "gcp", plans, "google_gke_backup_backup_plan"):
             return
         clusters = {
             _gcp_region(c.get("location")) for c in ctx.model.of("google_container_cluster")
