@@ -112,7 +112,12 @@ def bootstrap_tf(target: Target) -> Any:
     if target.endpoint:
         aws = target.env.clouds.aws
         assert aws is not None
-        extra[OVERRIDE_FILE] = override_file(aws.region, target.endpoint, main_module=False)
+        extra[OVERRIDE_FILE] = override_file(
+            aws.region,
+            target.endpoint,
+            main_module=False,
+            recovery_region=target.env.dr.recovery_region.aws,
+        )
     texts = bootstrap_module(
         target.env, "aws", target.spec, str(target.bootstrap_dir), local=target.local, extra=extra
     )

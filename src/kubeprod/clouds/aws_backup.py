@@ -100,7 +100,7 @@ def _recovery_vault(env: Environment, region: str, key_policy: Call) -> list[Blo
             f"DR-4: every recovery point is copied to {region}, so a region-loss restore\n"
             "has data even when the primary region's vault is gone."
         ),
-        _recovery_provider(env, region),
+        recovery_provider(env, region),
         R(
             "aws_kms_key",
             "backup_recovery",
@@ -121,7 +121,7 @@ def _recovery_vault(env: Environment, region: str, key_policy: Call) -> list[Blo
     ]
 
 
-def _recovery_provider(env: Environment, region: str) -> Block:
+def recovery_provider(env: Environment, region: str) -> Block:
     """The second AWS provider, for the recovery region, with the main provider's guards."""
     aws = env.clouds.aws
     provider = B("provider", "aws", alias="recovery", region=region)

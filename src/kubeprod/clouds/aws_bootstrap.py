@@ -2,22 +2,22 @@
 
 The bucket cannot live in the state it holds, so `kubeprod bootstrap` applies
 this module first (its state stays beside it) and writes the backend settings
-the main module's `terraform init` reads.
+the main module's `terraform init` reads. With `dr.recovery_region.aws` the bucket
+also replicates continuously to a replica bucket in that region (replication.tf,
+kubeprod.clouds.aws_state_replication: S3 Cross-Region Replication,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html).
 """
 
 from __future__ import annotations
 
+from kubeprod.clouds.aws_backup import recovery_region
 from kubeprod.clouds.aws_common import PROVIDER_CONSTRAINT, TERRAFORM_CONSTRAINT
-from kubeprod.clouds.aws_iam import (
-    ACCOUNT,
-    PARTITION,
-    key_policy,
-    policy_document,
-    root_admin_statement,
-    statement,
-)
+from kubeprod.clouds.aws_iam import ACCOUNT, PARTITION
+from kubeprod.clouds.aws_state_bucket import state_bucket_blocks
+from kubeprod.clouds.aws_state_replication import replica_outputs, state_replication_blocks
 from kubeprod.clouds.base import Files, section
-from kubeprod.hcl.shorthand import B, D, E, R, lifecycle, ref, template
+from kubeprod.hcl import Block, Comment
+from kubeprod.hcl.shorthand import B, D, E, ref, template
 from kubeprod.spec.model import Environment
 
 
@@ -33,8 +33,14 @@ def bootstrap_files(env: Environment) -> Files:
     )
     provider = B("provider", "aws", region=aws.region)
     provider.add(B("default_tags", tags={**env.tags, "kubeprod-environment": env.name}))
-    state_bucket = "aws_s3_bucket.state"
-    return {
+    outputs: list[Block | Comment] = [
+        B("output", "bucket", value=ref("aws_s3_bucket.state", "bucket")),
+        B("output", "kms_key_arn", value=E("aws_kms_key.state.arn")),
+        B("output", "region", value=aws.region),
+        B("output", "account_id", value=E(ACCOUNT)),
+        B("output", "partition", value=E(PARTITION)),
+    ]
+    files: Files = {
         "versions.tf": [
             B(
                 "terraform",
@@ -48,103 +54,16 @@ def bootstrap_files(env: Environment) -> Files:
             D("aws_caller_identity", "current"),
             D("aws_partition", "current"),
         ],
-        "state.tf": [
-            R(
-                "aws_kms_key",
-                "state",
-                description=f"{env.name}: Terraform state",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=key_policy(root_admin_statement()),
-                lifecycle=lifecycle(prevent_destroy=True),
-            ),
-            R(
-                "aws_kms_alias",
-                "state",
-                name=f"alias/kubeprod-{env.name}-state",
-                target_key_id=E("aws_kms_key.state.key_id"),
-            ),
-            R(
-                "aws_s3_bucket",
-                "state",
-                bucket=bucket_expr,
-                lifecycle=lifecycle(prevent_destroy=True),
-            ),
-            R(
-                "aws_s3_bucket_versioning",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                versioning_configuration=B("versioning_configuration", status="Enabled"),
-            ),
-            R(
-                "aws_s3_bucket_server_side_encryption_configuration",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                rule=B(
-                    "rule",
-                    bucket_key_enabled=True,
-                    apply_server_side_encryption_by_default=B(
-                        "apply_server_side_encryption_by_default",
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=E("aws_kms_key.state.arn"),
-                    ),
-                ),
-            ),
-            R(
-                "aws_s3_bucket_public_access_block",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            R(
-                "aws_s3_bucket_ownership_controls",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                rule=B("rule", object_ownership="BucketOwnerEnforced"),
-            ),
-            R(
-                "aws_s3_bucket_lifecycle_configuration",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                rule=B(
-                    "rule",
-                    id="keep-old-state-versions-a-year",
-                    status="Enabled",
-                    filter=B("filter"),
-                    noncurrent_version_expiration=B(
-                        "noncurrent_version_expiration", noncurrent_days=365
-                    ),
-                    abort_incomplete_multipart_upload=B(
-                        "abort_incomplete_multipart_upload", days_after_initiation=7
-                    ),
-                ),
-            ),
-            policy_document(
-                "state_tls_only",
-                statement(
-                    "DenyInsecureTransport",
-                    ["s3:*"],
-                    ("*", ["*"]),
-                    resources=[ref(state_bucket, "arn"), template(ref(state_bucket, "arn"), "/*")],
-                    effect="Deny",
-                    conditions=[("Bool", "aws:SecureTransport", ["false"])],
-                ),
-            ),
-            R(
-                "aws_s3_bucket_policy",
-                "state",
-                bucket=ref(state_bucket, "id"),
-                policy=E("data.aws_iam_policy_document.state_tls_only.json"),
-            ),
-        ],
-        "outputs.tf": [
-            B("output", "bucket", value=ref(state_bucket, "bucket")),
-            B("output", "kms_key_arn", value=E("aws_kms_key.state.arn")),
-            B("output", "region", value=aws.region),
-            B("output", "account_id", value=E(ACCOUNT)),
-            B("output", "partition", value=E(PARTITION)),
-        ],
+        "state.tf": state_bucket_blocks(
+            "state",
+            bucket_expr,
+            f"{env.name}: Terraform state",
+            f"alias/kubeprod-{env.name}-state",
+        ),
+        "outputs.tf": outputs,
     }
+    recovery = recovery_region(env)
+    if recovery:
+        files["replication.tf"] = state_replication_blocks(env, recovery)
+        outputs += replica_outputs(recovery)
+    return files

@@ -48,6 +48,17 @@ SKIPPED_BOOTSTRAP: dict[str, str] = {
     "aws_s3_bucket_policy.state": "moto applies a bucket policy's Deny without evaluating its "
     "conditions, so the TLS-only deny (aws:SecureTransport) would refuse every request",
 }
+# the same, for the state-backend module's DR-4 replication (with a recovery region)
+SKIPPED_REPLICA: dict[str, str] = {
+    "aws_s3_bucket_policy.state_replica": "as aws_s3_bucket_policy.state, for the replica "
+    "bucket's TLS-only policy",
+}
+# the state-backend module's resource address -> attributes moto does not store or return
+IGNORED_BOOTSTRAP: dict[str, list[str]] = {
+    # moto stores the replication configuration but reads every rule back with delete-marker
+    # replication Disabled and without source_selection_criteria, and never replicates
+    "aws_s3_bucket_replication_configuration.state": ["rule"],
+}
 # resource address -> attributes moto does not store or return
 IGNORED: dict[str, list[str]] = {
     "aws_eks_cluster.this": [
@@ -66,15 +77,20 @@ IGNORED: dict[str, list[str]] = {
 }
 
 LOCAL_DIFFERENCES = [
-    *(f"{addr} is not created: {why}" for addr, why in {**SKIPPED, **SKIPPED_BOOTSTRAP}.items()),
+    *(
+        f"{addr} is not created: {why}"
+        for addr, why in {**SKIPPED, **SKIPPED_BOOTSTRAP, **SKIPPED_REPLICA}.items()
+    ),
     *(f"{addr} is not read: {why}" for addr, why in SKIPPED_DATA.items()),
     "EBS default KMS key (GetEbsDefaultKmsKeyId) and the EKS AMI release SSM parameters are "
     "served by kubeprod's additions to moto (kubeprod/local/moto_server.py); the AMI "
     "release it answers is invented (<minor>.0-" + LOCAL_AMI_DATE + ")",
     *(
         f"{addr} ignores changes to {', '.join(attrs)}: moto does not store them"
-        for addr, attrs in IGNORED.items()
+        for addr, attrs in {**IGNORED, **IGNORED_BOOTSTRAP}.items()
     ),
+    "the state bucket's DR-4 replication configuration is stored but nothing replicates: "
+    "moto never copies objects to the replica bucket",
     "provider endpoints point at 127.0.0.1 and test credentials come from the environment",
     "the S3 backend uses path-style addressing against the local cloud's S3",
 ]
@@ -100,8 +116,9 @@ def override_file(
 ) -> list[Block | Comment]:
     """The override blocks; the bootstrap module only needs the provider's.
 
-    `recovery_region`: the DR-4 `aws.recovery` provider of backup.tf also points at the
-    local cloud (moto keeps every region apart, as AWS does).
+    `recovery_region`: the DR-4 `aws.recovery` provider (backup.tf of the main module,
+    replication.tf of the bootstrap module) also points at the local cloud (moto keeps
+    every region apart, as AWS does).
     """
     blocks: list[Block | Comment] = [
         Comment(
@@ -110,9 +127,12 @@ def override_file(
         ),
         _provider(region, endpoint),
     ]
-    if recovery_region and main_module:
+    if recovery_region:
         blocks.append(_provider(recovery_region, endpoint, alias="recovery"))
-    for address, why in (SKIPPED if main_module else SKIPPED_BOOTSTRAP).items():
+    skipped = SKIPPED if main_module else SKIPPED_BOOTSTRAP
+    if recovery_region and not main_module:
+        skipped = {**skipped, **SKIPPED_REPLICA}
+    for address, why in skipped.items():
         type_, name = address.split(".")
         blocks.append(Comment(why))
         blocks.append(R(type_, name, for_each={}))
@@ -123,6 +143,8 @@ def override_file(
     ignored = dict(IGNORED) if main_module else {}
     if recovery_region and main_module:
         ignored["aws_backup_vault.recovery"] = ["tags_all"]  # DR-4 copy vault, as above
+    elif recovery_region:
+        ignored.update(IGNORED_BOOTSTRAP)
     for address, attrs in ignored.items():
         type_, name = address.split(".")
         blocks.append(

@@ -1,0 +1,191 @@
+"""DR-2 / DR-4: the AWS state bucket replicates continuously to the recovery region (S3
+Cross-Region Replication), and the gate judges the state-backend module for it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, parse_dir, requires_terraform, resources
+
+from kubeprod.render import bootstrap_module
+from kubeprod.render.output import write_module
+
+
+def _render(env, out: Path) -> Path:
+    write_module(bootstrap_module(env, "aws", str(EXAMPLE), str(out)), out)
+    return out
+
+
+def _without_recovery_region(env):
+    dr = env.dr.model_copy(
+        update={"recovery_region": env.dr.recovery_region.model_copy(update={"aws": None})}
+    )
+    return env.model_copy(update={"dr": dr})
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, example_env) -> Path:
+    return _render(example_env, tmp_path_factory.mktemp("aws-bootstrap"))
+
+
+@pytest.fixture(scope="module")
+def parsed(rendered):
+    return parse_dir(rendered)
+
+
+def test_dr2_state_bucket_replicates_to_the_recovery_region(parsed, example_env):
+    region = example_env.dr.recovery_region.aws
+    (config,) = resources(parsed, "aws_s3_bucket_replication_configuration").values()
+    assert config["bucket"] == "${aws_s3_bucket.state.id}"
+    assert config["role"] == "${aws_iam_role.state_replication.arn}"
+    assert set(config["depends_on"]) == {
+        "${aws_s3_bucket_versioning.state}",
+        "${aws_s3_bucket_versioning.state_replica}",
+    }
+    (rule,) = config["rule"]
+    assert rule["status"] == "Enabled" and rule["filter"] == [{}]
+    assert rule["delete_marker_replication"] == [{"status": "Enabled"}]
+    sse = rule["source_selection_criteria"][0]["sse_kms_encrypted_objects"]
+    assert sse == [{"status": "Enabled"}]
+    (dest,) = rule["destination"]
+    assert dest["bucket"] == "${aws_s3_bucket.state_replica.arn}"
+    assert dest["encryption_configuration"] == [
+        {"replica_kms_key_id": "${aws_kms_key.state_replica.arn}"}
+    ]
+    # S3 Replication Time Control: a 15-minute SLA and its metrics (docs/dr.md)
+    assert dest["replication_time"] == [{"status": "Enabled", "time": [{"minutes": 15}]}]
+    assert dest["metrics"] == [{"status": "Enabled", "event_threshold": [{"minutes": 15}]}]
+    (recovery,) = [p["aws"] for p in parsed["provider"] if p["aws"].get("alias") == "recovery"]
+    assert recovery["region"] == region
+
+
+def test_dr4_replica_bucket_is_built_like_the_state_bucket_in_the_recovery_region(parsed):
+    """Same builders as the state bucket: versioned, its own rotating CMK, public access
+    blocked, ACLs off, TLS-only policy; every piece through the recovery provider."""
+    for type_ in (
+        "aws_kms_key",
+        "aws_kms_alias",
+        "aws_s3_bucket",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_policy",
+    ):
+        found = resources(parsed, type_)
+        assert found["state_replica"]["provider"] == "${aws.recovery}", type_
+        assert "provider" not in found["state"], type_
+    key = resources(parsed, "aws_kms_key")["state_replica"]
+    assert key["enable_key_rotation"] is True and key["lifecycle"][0]["prevent_destroy"] is True
+    sse = resources(parsed, "aws_s3_bucket_server_side_encryption_configuration")
+    default = sse["state_replica"]["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert default == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": "${aws_kms_key.state_replica.arn}",
+    }
+    versioning = resources(parsed, "aws_s3_bucket_versioning")["state_replica"]
+    assert versioning["versioning_configuration"] == [{"status": "Enabled"}]
+    assert resources(parsed, "aws_s3_bucket_policy")["state_replica"]["policy"] == (
+        "${data.aws_iam_policy_document.state_replica_tls_only.json}"
+    )
+
+
+def _statements(parsed, name: str) -> dict[str, dict]:
+    for entry in parsed["data"]:
+        for type_, named in entry.items():
+            if type_ == "aws_iam_policy_document" and name in named:
+                return {s["sid"]: s for s in named[name]["statement"]}
+    raise AssertionError(f"no policy document {name}")
+
+
+def test_dr4_replication_role_has_the_documented_permissions_only(parsed, example_env):
+    trust = _statements(parsed, "assume_state_replication")["S3Replicates"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["s3.amazonaws.com"]}]
+    docs = _statements(parsed, "state_replication")
+    assert docs["ReadSourceConfiguration"]["actions"] == [
+        "s3:GetReplicationConfiguration",
+        "s3:ListBucket",
+    ]
+    assert docs["ReadSourceConfiguration"]["resources"] == ["${aws_s3_bucket.state.arn}"]
+    assert set(docs["ReadSourceVersions"]["actions"]) == {
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionTagging",
+    }
+    assert docs["WriteReplicas"]["resources"] == ["${aws_s3_bucket.state_replica.arn}/*"]
+    assert set(docs["WriteReplicas"]["actions"]) == {
+        "s3:ReplicateObject",
+        "s3:ReplicateDelete",
+        "s3:ReplicateTags",
+    }
+    primary, recovery = example_env.clouds.aws.region, example_env.dr.recovery_region.aws
+    for sid, key, region in (
+        ("DecryptSource", "state", primary),
+        ("EncryptReplicas", "state_replica", recovery),
+    ):
+        s = docs[sid]
+        assert s["resources"] == [f"${{aws_kms_key.{key}.arn}}"]
+        via = {c["variable"]: c["values"] for c in s["condition"]}
+        assert via["kms:ViaService"] == [f"s3.{region}.amazonaws.com"]
+    assert docs["DecryptSource"]["actions"] == ["kms:Decrypt"]
+    assert "kms:Encrypt" in docs["EncryptReplicas"]["actions"]
+    policy = resources(parsed, "aws_iam_role_policy")["state_replication"]
+    assert policy["role"] == "${aws_iam_role.state_replication.id}"
+
+
+def test_dr4_replica_is_named_in_the_outputs(parsed, example_env):
+    outputs = {k: v for o in parsed["output"] for k, v in o.items()}
+    assert outputs["replica_bucket"]["value"] == "${aws_s3_bucket.state_replica.bucket}"
+    assert outputs["replica_region"]["value"] == example_env.dr.recovery_region.aws
+
+
+def test_dr4_no_recovery_region_renders_no_replication(tmp_path, example_env):
+    out = _render(_without_recovery_region(example_env), tmp_path / "b")
+    assert not (out / "replication.tf").exists()
+    text = "".join(p.read_text() for p in out.glob("*.tf"))
+    for word in ("replica", "replication", "recovery"):
+        assert word not in text
+    assert resources(parse_dir(out), "aws_s3_bucket")["state"]
+
+
+def test_dr2_bootstrap_render_matches_the_packaged_provider_schema(rendered):
+    from kubeprod.terraform.schema_check import SCHEMA_DIR, validate_module
+
+    assert validate_module(rendered, SCHEMA_DIR / "aws.json") == []
+
+
+@requires_terraform
+def test_dr2_bootstrap_terraform_validate_with_the_real_provider(rendered, tmp_path):
+    from kubeprod.terraform.runner import Terraform, find_mirror
+
+    if find_mirror() is None:
+        pytest.skip("no provider mirror on this machine and no network")
+    for path in rendered.glob("*.tf"):
+        (tmp_path / path.name).write_text(path.read_text())
+    tf = Terraform(tmp_path)
+    tf.init(backend=False)
+    assert tf.validate()["valid"] is True
+
+
+def test_dr4_local_target_points_the_recovery_provider_at_moto_and_names_its_gaps():
+    """The bootstrap module's aws.recovery provider reaches the local cloud; what moto
+    lacks (no replication, the rule read back wrong, bucket-policy Deny) is handled in the
+    override only, and listed among the local differences."""
+    from kubeprod.clouds.aws_local import LOCAL_DIFFERENCES, OVERRIDE_FILE, override_file
+    from kubeprod.render.output import render_texts
+
+    def text(**kw) -> str:
+        blocks = override_file("eu-west-1", "https://127.0.0.1:1", main_module=False, **kw)
+        return render_texts({OVERRIDE_FILE: blocks}, "")[OVERRIDE_FILE]
+
+    with_region = text(recovery_region="eu-central-1")
+    assert re.search(r'alias\s+= "recovery"\s+region\s+= "eu-central-1"', with_region)
+    assert 'resource "aws_s3_bucket_policy" "state_replica"' in with_region
+    assert 'resource "aws_s3_bucket_replication_configuration" "state"' in with_region
+    assert "ignore_changes = [rule]" in with_region
+    without = text()
+    assert "recovery" not in without and "replica" not in without
+    assert any("nothing replicates" in line for line in LOCAL_DIFFERENCES)
