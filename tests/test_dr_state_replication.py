@@ -3,11 +3,13 @@ Cross-Region Replication), and the gate judges the state-backend module for it."
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, parse_dir, requires_terraform, resources
+from conftest import EXAMPLE, mutate, parse_dir, requires_terraform, resources
 
 from kubeprod.render import bootstrap_module
 from kubeprod.render.output import write_module
@@ -189,3 +191,187 @@ def test_dr4_local_target_points_the_recovery_provider_at_moto_and_names_its_gap
     without = text()
     assert "recovery" not in without and "replica" not in without
     assert any("nothing replicates" in line for line in LOCAL_DIFFERENCES)
+
+
+def _tfstate(**buckets: str) -> dict:
+    """A bootstrap module's state: each bucket name -> its region, with its key and the
+    replication configuration of the source."""
+    resources = [
+        {
+            "mode": "managed",
+            "type": type_,
+            "name": name,
+            "instances": [{"attributes": {"region": region}}],
+        }
+        for name, region in buckets.items()
+        for type_ in ("aws_s3_bucket", "aws_kms_key")
+    ]
+    resources.append(
+        {"mode": "managed", "type": "aws_s3_bucket_replication_configuration", "name": "state"}
+    )
+    return {"resources": resources}
+
+
+def test_dr4_failover_makes_the_replica_the_state_bucket():
+    """The spec moved to the recovery region: the replica (already there, with the
+    replicated state) becomes aws_s3_bucket.state; nothing protected is replaced."""
+    from kubeprod.clouds.aws_state_failover import failover_moves
+
+    moves = failover_moves(
+        _tfstate(state="eu-west-1", state_replica="eu-central-1"), "eu-central-1"
+    )
+    assert moves == [
+        ("aws_kms_key.state", "aws_kms_key.failover_swap"),
+        ("aws_kms_key.state_replica", "aws_kms_key.state"),
+        ("aws_kms_key.failover_swap", "aws_kms_key.state_replica"),
+        ("aws_s3_bucket.state", "aws_s3_bucket.failover_swap"),
+        ("aws_s3_bucket.state_replica", "aws_s3_bucket.state"),
+        ("aws_s3_bucket.failover_swap", "aws_s3_bucket.state_replica"),
+    ]
+    # the same region as before, no replica, or nothing applied yet: no moves
+    assert (
+        failover_moves(_tfstate(state="eu-west-1", state_replica="eu-central-1"), "eu-west-1") == []
+    )
+    assert failover_moves(_tfstate(state="eu-west-1"), "eu-central-1") == []
+    assert failover_moves({}, "eu-central-1") == []
+
+
+# -- the gate: `kubeprod check <bootstrap dir>` judges the state-backend module ------------
+
+
+def _check(directory: Path, capsys, *extra: str) -> tuple[int, list[dict]]:
+    from kubeprod.cli import main
+
+    code = main(["check", str(directory), "--format", "json", *extra])
+    report = json.loads(capsys.readouterr().out)
+    return code, report["findings"]
+
+
+def _failures(findings: list[dict]) -> list[str]:
+    return [
+        f"{f['rule_id']} {f['address']}: {f['message']}" for f in findings if f["status"] == "fail"
+    ]
+
+
+@pytest.fixture
+def copy(rendered, tmp_path) -> Path:
+    out = tmp_path / "aws-bootstrap"
+    shutil.copytree(rendered, out)
+    return out
+
+
+def test_dr4_gate_passes_the_rendered_state_backend_module(rendered, capsys):
+    """Only the state's rules judge a state-backend module (no cluster in it); both pass."""
+    code, findings = _check(rendered, capsys)
+    assert code == 0, _failures(findings)
+    assert {f["rule_id"] for f in findings} == {"DR-2", "DR-4"}
+    replicated = [f for f in findings if f["rule_id"] == "DR-4" and f["status"] == "pass"]
+    assert any(
+        "replicates to aws_s3_bucket.state_replica in eu-central-1" in f["message"]
+        for f in replicated
+    )
+    code, findings = _check(rendered, capsys, "--spec", str(EXAMPLE))
+    assert code == 0, _failures(findings)
+
+
+def _drop_block(directory: Path, type_: str, name: str) -> None:
+    for path in directory.glob("*.tf"):
+        text = path.read_text()
+        new = re.sub(rf'^resource "{type_}" "{name}" \{{.*?^\}}\n', "", text, flags=re.M | re.S)
+        if new != text:
+            path.write_text(new)
+            return
+    raise AssertionError(f"no resource {type_}.{name}")
+
+
+CONFIG = "aws_s3_bucket_replication_configuration.state"
+
+
+@pytest.mark.parametrize(
+    ("mistake", "where", "old", "new", "says"),
+    [
+        ("rule disabled", CONFIG, 'status = "Enabled"', 'status = "Disabled"', "rule.0.status"),
+        (
+            "delete markers not replicated",
+            CONFIG,
+            'delete_marker_replication { status = "Enabled" }',
+            'delete_marker_replication {\n status = "Disabled"\n }',
+            "delete_marker_replication",
+        ),
+        (
+            "SSE-KMS objects not selected",
+            CONFIG,
+            'sse_kms_encrypted_objects { status = "Enabled" }',
+            'sse_kms_encrypted_objects {\n status = "Disabled"\n }',
+            "sse_kms_encrypted_objects",
+        ),
+        (
+            "no source selection at all",
+            CONFIG,
+            'source_selection_criteria { sse_kms_encrypted_objects { status = "Enabled" } }',
+            "",
+            "sse_kms_encrypted_objects",
+        ),
+        (
+            "no replica key",
+            CONFIG,
+            "encryption_configuration { replica_kms_key_id = aws_kms_key.state_replica.arn }",
+            "",
+            "replica_kms_key_id",
+        ),
+        (
+            "replica in the primary region",
+            "aws_s3_bucket.state_replica",
+            "provider = aws.recovery",
+            "",
+            "the state's own region",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " in v and "=" not in v else "",
+)
+def test_dr4_gate_fails_each_replication_mistake(copy, capsys, mistake, where, old, new, says):
+    mutate(copy, where, old, new)
+    code, findings = _check(copy, capsys)
+    assert code == 1, mistake
+    failures = _failures([f for f in findings if f["rule_id"] == "DR-4"])
+    assert any(says in f for f in failures) or any(
+        says in (f.get("attribute") or "") for f in findings if f["status"] == "fail"
+    ), (mistake, failures)
+
+
+def test_dr4_gate_fails_a_state_bucket_that_does_not_replicate(copy, capsys):
+    """The configuration declares the recovery region's provider, but no replication."""
+    _drop_block(copy, "aws_s3_bucket_replication_configuration", "state")
+    code, findings = _check(copy, capsys)
+    assert code == 1
+    (failure,) = _failures([f for f in findings if f["rule_id"] == "DR-4"])
+    assert failure.startswith("DR-4 aws_s3_bucket.state:") and "does not replicate" in failure
+
+
+def test_dr4_gate_judges_the_spec_recovery_region(tmp_path, example_env, capsys):
+    """Rendered without a recovery region: no provider elsewhere, nothing to judge; with the
+    spec's recovery region the unreplicated state bucket fails."""
+    from kubeprod.policy.engine import check_directory
+    from kubeprod.policy.rules import Options
+
+    out = _render(_without_recovery_region(example_env), tmp_path / "b")
+    code, findings = _check(out, capsys)
+    assert code == 0
+    (dr4,) = [f for f in findings if f["rule_id"] == "DR-4"]
+    assert dr4["status"] == "not-judged"
+    report = check_directory(out, options=Options(recovery_regions={"aws": "eu-central-1"}))
+    assert any(
+        f.rule_id == "DR-4" and f.status == "fail" and "recovers in eu-central-1" in f.message
+        for f in report.findings
+    )
+
+
+def test_dr4_gate_fails_replication_to_another_region_than_the_spec_recovers_in(rendered):
+    from kubeprod.policy.engine import check_directory
+    from kubeprod.policy.rules import Options
+
+    report = check_directory(rendered, options=Options(recovery_regions={"aws": "us-east-1"}))
+    assert any(
+        f.rule_id == "DR-4" and f.status == "fail" and "spec recovers in us-east-1" in f.message
+        for f in report.findings
+    )

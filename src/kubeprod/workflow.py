@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from kubeprod.clouds.aws_bootstrap import bucket_name
 from kubeprod.clouds.aws_local import OVERRIDE_FILE, backend_settings, override_file
+from kubeprod.clouds.aws_state_failover import failover_moves
 from kubeprod.errors import InputError, KubeprodError
 from kubeprod.hcl import render_attributes
 from kubeprod.local import server
@@ -124,7 +125,25 @@ def bootstrap_tf(target: Target) -> Any:
     write_module(texts, target.bootstrap_dir)
     tf = terraform_for(target.bootstrap_dir, target)
     tf.init(backend=False)
+    fail_over_backend(target, tf)
     return tf
+
+
+def fail_over_backend(target: Target, tf: Any) -> list[tuple[str, str]]:
+    """DR-4: when the spec moved to the region the state replicates to, the replica
+    becomes the state bucket (kubeprod.clouds.aws_state_failover); the moves made."""
+    path = target.bootstrap_dir / "terraform.tfstate"
+    aws = target.env.clouds.aws
+    if aws is None or not path.is_file():
+        return []
+    try:
+        tfstate = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    moves = failover_moves(tfstate, aws.region)
+    for source, destination in moves:
+        tf.run("state", "mv", source, destination)
+    return moves
 
 
 def backend_outputs(target: Target) -> dict[str, Any]:

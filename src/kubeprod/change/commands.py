@@ -255,12 +255,20 @@ def register(add: Callable[..., Any], emit: Emit) -> None:
             from kubeprod.workflow import backend_outputs, prepare, target_for
 
             target = target_for(args.spec, "aws", args.local)
-            manifest = dr_replicate.replicate(target, prepare(target, backend_outputs(target)))
+            backend = backend_outputs(target)
+            manifest = dr_replicate.replicate(target, prepare(target, backend), backend)
+            replica = manifest.get("state_replica")
             emit(
                 args,
                 manifest,
                 f"state, change log and drill history copied to s3://{manifest['bucket']} "
-                f"({manifest['region']}) at {manifest['at']}",
+                f"({manifest['region']}) at {manifest['at']}"
+                + (
+                    f"; the state also replicates continuously to s3://{replica['bucket']} "
+                    f"({replica['region']})"
+                    if replica
+                    else ""
+                ),
             )
             return 0
         from kubeprod.change import drill

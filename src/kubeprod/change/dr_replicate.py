@@ -49,8 +49,11 @@ def _bucket(target: Any, region: str) -> tuple[Any, str]:
     return s3, bucket_name(target.env, account, region)
 
 
-def replicate(target: Any, tf: Any) -> dict[str, Any]:
-    """Copy state, change log and drill history to the recovery region; return the manifest."""
+def replicate(target: Any, tf: Any, backend: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Copy state, change log and drill history to the recovery region; return the manifest.
+
+    `backend`: the state-backend module's outputs; where its state replicates continuously
+    (S3 CRR, kubeprod.clouds.aws_state_replication) is recorded in the manifest too."""
     region = _recovery(target.env)
     s3, bucket = _bucket(target, region)
     existing = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
@@ -83,6 +86,11 @@ def replicate(target: Any, tf: Any) -> dict[str, Any]:
         "sha256": {key: _sha(data) for key, data in objects.items()},
         "state_serial": json.loads(state or b"{}").get("serial"),
     }
+    if backend and backend.get("replica_bucket"):
+        manifest["state_replica"] = {
+            "bucket": backend["replica_bucket"],
+            "region": backend.get("replica_region"),
+        }
     s3.put_object(
         Bucket=bucket,
         Key=MANIFEST_KEY,

@@ -5,9 +5,11 @@
    (IAM, global, survives as on AWS).
 3. Declared; recovery started: the copies are read back from the recovery region and
    checked against their hashes.
-4. A recovery spec (region and zones moved to the recovery region) is bootstrapped there,
-   the state read back is pushed into its new backend, and the environment is rebuilt
-   from the code through the change process (emergency change with the drill's ID).
+4. A recovery spec (region and zones moved to the recovery region) is bootstrapped there
+   (the state bucket's replica becomes its state bucket: kubeprod.clouds.aws_state_failover),
+   the state read back is pushed into its new backend (moto never replicates), and the
+   environment is rebuilt from the code through the change process (emergency change with
+   the drill's ID).
 5. Verified: the checks of `up` in the recovery region and a clean second plan.
 
 RPO = declared - the time of the recovery point restored (the replicated state).
@@ -69,14 +71,15 @@ def run(
             "runbook of docs/dr.md (the same steps, run by hand against the recovery region)"
         )
     target = workflow.target_for(spec, "aws", local)
-    tf = workflow.prepare(target, workflow.backend_outputs(target))
+    backend = workflow.backend_outputs(target)
+    tf = workflow.prepare(target, backend)
     if not tf.output_json().get("nat_gateway_ids"):
         raise KubeprodError(
             f"'{target.env.name}' is not up on the local cloud: nothing to lose. Fix: "
             f"`kubeprod up {spec} --local` first"
         )
     say("recovery point: state, change log and drill history to the recovery region ...")
-    point = dr_replicate.replicate(target, tf)
+    point = dr_replicate.replicate(target, tf, backend)
     drill.note("recovery-point", bucket=point["bucket"], at=point["at"])
     aws = target.env.clouds.aws
     assert aws is not None  # drill.run refuses a spec without clouds.aws

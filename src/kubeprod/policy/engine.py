@@ -129,10 +129,13 @@ def evaluate(
         raise InputError(f"unknown cloud '{cloud}'. Fix: use aws, azure or gcp")
     cloud = cloud or detect_cloud(model)
     findings: list[Finding] = []
+    backend_module = model.source != "manifests" and model.state_backend()
     for rule_id in sorted(REGISTRY, key=_rule_order):
         rule_class = REGISTRY[rule_id]
         if model.source == "manifests" and not getattr(rule_class, "reads_manifests", False):
             continue  # plain manifests: only the rules that read manifests judge them
+        if backend_module and not rule_class.judges_state_backend:
+            continue  # a state-backend module: only the rules of the state judge it
         findings.extend(rule_class().run(model, cloud, options))
     if waivers is not None:
         findings = waiver_file.apply(findings, waiver_file.load(waivers), today or date.today())

@@ -114,6 +114,7 @@ class Resource:
     refs: dict[str, list[str]] = field(default_factory=dict)
     defaults: list[str] = field(default_factory=list)  # attributes given provider defaults
     origins: dict[str, str] = field(default_factory=dict)  # attribute -> data source it took
+    provider: str = ""  # its provider configuration ("aws.recovery"); "" the default one
 
     @property
     def config_address(self) -> str:
@@ -147,6 +148,10 @@ def strip_keys(address: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", address)
 
 
+STATE_STORAGE = ("aws_s3_bucket", "azurerm_storage_account", "google_storage_bucket")
+CLUSTERS = ("aws_eks_cluster", "azurerm_kubernetes_cluster", "google_container_cluster")
+
+
 @dataclass
 class Model:
     """Every managed resource of one configuration, plus what else rules need."""
@@ -160,9 +165,17 @@ class Model:
     # Kubernetes objects of the in-cluster baseline (render dir's kubernetes/ or a
     # directory of plain manifests); None when no manifests were given.
     manifests: list[dict[str, Any]] | None = None
+    # Provider configuration ("aws", "aws.recovery") -> its evaluated `region` (UNKNOWN
+    # when only known after apply); None when the configuration is not at hand.
+    provider_regions: dict[str, Any] | None = None
 
     def of(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
+
+    def state_backend(self) -> bool:
+        """A state-backend module (what `kubeprod bootstrap` applies): a state bucket or
+        storage account and no cluster. The gate judges only its DR-2 / DR-4 there."""
+        return bool(self.of(*STATE_STORAGE)) and not self.of(*CLUSTERS)
 
     def providers(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -278,6 +291,9 @@ def from_plan(
         if r.values.get("id") is UNKNOWN:
             r.values["id"] = Ref(f"{r.address}.id")
     model = Model(resources, "plan", path=path, outputs=outputs, config_dir=config_dir)
+    model.provider_regions, provider_keys = _plan_providers(plan)
+    for r in model.resources:
+        r.provider = "" if r.module else provider_keys.get(r.config_address, "")
     static: dict[str, dict[str, Any]] | None = None
     if config_dir is not None and any(Path(config_dir).glob("*.tf")):
         static = _attach_configuration(model, Path(config_dir), plan, evaluate_directory)
@@ -294,6 +310,27 @@ def from_plan(
     if config_dir is not None and (Path(config_dir) / "kubernetes").is_dir():
         model.manifests = load_objects(Path(config_dir) / "kubernetes")
     return model
+
+
+def _plan_providers(plan: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The plan's provider configurations -> region (a constant, else UNKNOWN), and each
+    root resource's aliased provider ("aws.recovery"; the default one is left out)."""
+    configuration = plan.get("configuration") or {}
+    providers = configuration.get("provider_config")
+    if not isinstance(providers, dict):
+        return None, {}
+    regions: dict[str, Any] = {}
+    for key, config in providers.items():
+        if "module_address" in config:
+            continue
+        region = (config.get("expressions") or {}).get("region") or {}
+        regions[key] = region.get("constant_value", UNKNOWN if region else None)
+    keys = {
+        f"{r['type']}.{r['name']}": r["provider_config_key"]
+        for r in (configuration.get("root_module") or {}).get("resources") or []
+        if "." in str(r.get("provider_config_key", ""))
+    }
+    return regions, keys
 
 
 def config_expressions(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -380,6 +417,10 @@ def _fill_from_configuration(
     except InputError:
         return None
     model.backend = static_model.backend
+    model.provider_regions = static_model.provider_regions
+    providers = {r.address: r.provider for r in static_model.resources}
+    for r in model.resources:
+        r.provider = providers.get(r.address, r.provider)
     static = {r.address: r.values for r in static_model.resources}
     emptied = emptied_by_override(config_dir)
     planned = {r.address for r in model.resources}

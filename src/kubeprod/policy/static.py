@@ -421,6 +421,24 @@ class ModuleInstance:
         walk(values, "")
         return out
 
+    def provider_of(self, body: dict[str, Any]) -> str:
+        """The provider configuration a root resource names (`aws.recovery`); "" for the
+        default one, and inside modules (providers pass in by the module call)."""
+        value = body.get("provider")
+        if self.address or not isinstance(value, str):
+            return ""
+        return value.removeprefix("${").removesuffix("}").strip()
+
+    def provider_regions(self) -> dict[str, Any]:
+        """Provider configuration ("aws", "aws.recovery") -> its evaluated region."""
+        found: dict[str, Any] = {}
+        for entry in _blocks(self.parsed, "provider"):
+            for name, body in entry.items():
+                alias = evaluate_raw(body.get("alias"), self.scope) if "alias" in body else None
+                key = _unquote(name) + (f".{alias}" if isinstance(alias, str) else "")
+                found[key] = evaluate_raw(body.get("region"), self.scope)
+        return found
+
     def run(self) -> Obj:
         """Collect this instance's resources (and its children's); return its outputs."""
         lines = scan_resources(self.directory)
@@ -464,6 +482,7 @@ class ModuleInstance:
                             line,
                             prevent,
                             refs=self.refs(body, values),
+                            provider=self.provider_of(body),
                         )
                     )
         for name in self.module_bodies:
@@ -701,6 +720,7 @@ def from_directory(directory: Path) -> Model:
         backend=backend_of(directory),
         config_dir=directory,
         manifests=manifests if manifests_at is not None and manifests_at != directory else None,
+        provider_regions=root.provider_regions(),
     )
 
 

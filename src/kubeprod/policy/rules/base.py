@@ -202,6 +202,8 @@ class Rule:
     brief: ClassVar[str]  # the line of the brief this rule enforces
     severity: ClassVar[str] = "high"
     judged: ClassVar[dict[str, str]]  # cloud -> how it is judged
+    # judged on a state-backend module too (Model.state_backend); the others are not
+    judges_state_backend: ClassVar[bool] = False
 
     def run(self, model: Model, cloud: str, options: Options) -> list[Finding]:
         ctx = Ctx(self, model, cloud, options)

@@ -19,6 +19,7 @@ from kubeprod.dr.schedule import Schedule, ScheduleError, worst_case
 from kubeprod.facts.azure import AZURE_PAIRS_DOC, azure_pair
 from kubeprod.policy.plan_model import UNKNOWN, Resource
 from kubeprod.policy.rules.base import Ctx, Rule, blocks, rule
+from kubeprod.policy.rules.dr_state import state_replication
 
 SCENARIOS = ("zone-loss", "region-loss")
 
@@ -321,11 +322,16 @@ class RecoveryRegion(Rule):
     title = "Backups reach a recovery region outside the primary (Azure: the primary's pair)"
     brief = "Multi-region failover (future)"
     severity = "high"
+    judges_state_backend = True
     judged: ClassVar[dict[str, str]] = {
         "aws": "every aws_backup_plan rule has a copy_action to a destination vault (the "
         "renderer's vault in dr.recovery_region.aws); a literal destination ARN in the "
         "region the spec recovers in (AWS Backup developer guide, 'Creating backup copies "
-        "across AWS Regions')",
+        "across AWS Regions'). A state-backend module (kubeprod bootstrap): the versioned "
+        "state bucket has an aws_s3_bucket_replication_configuration whose rules are "
+        "Enabled, replicate delete markers and SSE-KMS objects with a replica key, to a "
+        "bucket of another region's provider (S3 user guide, 'Setting up live replication' "
+        "and 'Replicating encrypted objects')",
         "azure": "azurerm_data_protection_backup_vault: redundancy GeoRedundant, "
         "cross_region_restore_enabled, and a location that has an Azure pair (geo-redundant "
         "storage and Cross Region Restore replicate only to the pair: " + AZURE_PAIRS_DOC + "); "
@@ -359,6 +365,8 @@ class RecoveryRegion(Rule):
         Restore ... restore in a secondary, Azure paired region". A vault in a nonpaired
         region, or one recovering somewhere the configuration does not replicate to, keeps
         no copy a region-loss recovery can use."""
+        if _other_state_backend(ctx):
+            return
         vaults = ctx.model.of("azurerm_data_protection_backup_vault")
         if not self._judged(ctx, "azure", vaults, "azurerm_data_protection_backup_vault"):
             return
@@ -406,7 +414,11 @@ class RecoveryRegion(Rule):
             ctx.ok(vault, f"location {location} replicates to its pair {pair}", "location")
 
     def aws(self, ctx: Ctx) -> None:
-        """AWS Backup copies a recovery point to another Region only by a copy action."""
+        """AWS Backup copies a recovery point to another Region only by a copy action; a
+        state-backend module's bucket by S3 Cross-Region Replication (rules.dr_state)."""
+        if ctx.model.state_backend():
+            state_replication(ctx)
+            return
         plans = ctx.model.of("aws_backup_plan")
         if not self._judged(ctx, "aws", plans, "aws_backup_plan"):
             return
@@ -449,6 +461,8 @@ class RecoveryRegion(Rule):
 
     def gcp(self, ctx: Ctx) -> None:
         """Backup for GKE stores a plan's backups in the plan's region."""
+        if _other_state_backend(ctx):
+            return
         plans = ctx.model.of("google_gke_backup_backup_plan")
         if not self._judged(ctx, "gcp", plans, "google_gke_backup_backup_plan"):
             return
@@ -471,6 +485,14 @@ class RecoveryRegion(Rule):
                 ctx.ok(
                     plan, f"backups are kept in {region}, outside the cluster's region", "location"
                 )
+
+
+def _other_state_backend(ctx: Ctx) -> bool:
+    """An Azure or GCP state-backend module: its replication is not judged (yet)."""
+    if ctx.model.state_backend():
+        ctx.not_judged(f"the state backend's replication is judged for aws only, not {ctx.cloud}")
+        return True
+    return False
 
 
 def _gcp_region(location: Any) -> Any:

@@ -602,14 +602,21 @@ class StateBackend(Rule):
     title = "Terraform state in an encrypted, versioned, locked remote backend"
     brief = "Infrastructure as Code stored in version control"
     severity = "high"
+    judges_state_backend = True
     judged: ClassVar[dict[str, str]] = {
         "aws": 'backend "s3" with encrypt = true and use_lockfile (or dynamodb_table); state '
-        "buckets in the configuration versioned; unknown for a plan JSON without its directory",
+        "buckets in the configuration versioned; unknown for a plan JSON without its directory. "
+        "On a state-backend module (kubeprod bootstrap; its own state is local by design) "
+        "only the buckets' versioning",
         "azure": 'backend "azurerm"; state storage accounts with blob versioning',
         "gcp": 'backend "gcs"; state buckets with versioning',
     }
 
     def _backend(self, ctx: Ctx, kind: str) -> None:
+        if ctx.model.state_backend():
+            # the state-backend module keeps its own state beside it by design (`kubeprod
+            # bootstrap` applies it before any remote backend exists): its buckets are judged
+            return
         backend = ctx.model.backend
         if backend is None:
             ctx.unknown(
