@@ -287,47 +287,48 @@ def _drop_block(directory: Path, type_: str, name: str) -> None:
 CONFIG = "aws_s3_bucket_replication_configuration.state"
 
 
+MISTAKES = [
+    ("rule disabled", CONFIG, 'status = "Enabled"', 'status = "Disabled"', "rule.0.status"),
+    (
+        "delete markers not replicated",
+        CONFIG,
+        'delete_marker_replication { status = "Enabled" }',
+        'delete_marker_replication {\n status = "Disabled"\n }',
+        "delete_marker_replication",
+    ),
+    (
+        "SSE-KMS objects not selected",
+        CONFIG,
+        'sse_kms_encrypted_objects { status = "Enabled" }',
+        'sse_kms_encrypted_objects {\n status = "Disabled"\n }',
+        "sse_kms_encrypted_objects",
+    ),
+    (
+        "no source selection at all",
+        CONFIG,
+        'source_selection_criteria { sse_kms_encrypted_objects { status = "Enabled" } }',
+        "",
+        "sse_kms_encrypted_objects",
+    ),
+    (
+        "no replica key",
+        CONFIG,
+        "encryption_configuration { replica_kms_key_id = aws_kms_key.state_replica.arn }",
+        "",
+        "replica_kms_key_id",
+    ),
+    (
+        "replica in the primary region",
+        "aws_s3_bucket.state_replica",
+        "provider = aws.recovery",
+        "",
+        "the state's own region",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("mistake", "where", "old", "new", "says"),
-    [
-        ("rule disabled", CONFIG, 'status = "Enabled"', 'status = "Disabled"', "rule.0.status"),
-        (
-            "delete markers not replicated",
-            CONFIG,
-            'delete_marker_replication { status = "Enabled" }',
-            'delete_marker_replication {\n status = "Disabled"\n }',
-            "delete_marker_replication",
-        ),
-        (
-            "SSE-KMS objects not selected",
-            CONFIG,
-            'sse_kms_encrypted_objects { status = "Enabled" }',
-            'sse_kms_encrypted_objects {\n status = "Disabled"\n }',
-            "sse_kms_encrypted_objects",
-        ),
-        (
-            "no source selection at all",
-            CONFIG,
-            'source_selection_criteria { sse_kms_encrypted_objects { status = "Enabled" } }',
-            "",
-            "sse_kms_encrypted_objects",
-        ),
-        (
-            "no replica key",
-            CONFIG,
-            "encryption_configuration { replica_kms_key_id = aws_kms_key.state_replica.arn }",
-            "",
-            "replica_kms_key_id",
-        ),
-        (
-            "replica in the primary region",
-            "aws_s3_bucket.state_replica",
-            "provider = aws.recovery",
-            "",
-            "the state's own region",
-        ),
-    ],
-    ids=lambda v: v if isinstance(v, str) and " " in v and "=" not in v else "",
+    ("mistake", "where", "old", "new", "says"), MISTAKES, ids=[m[0] for m in MISTAKES]
 )
 def test_dr4_gate_fails_each_replication_mistake(copy, capsys, mistake, where, old, new, says):
     mutate(copy, where, old, new)
@@ -375,3 +376,69 @@ def test_dr4_gate_fails_replication_to_another_region_than_the_spec_recovers_in(
         f.rule_id == "DR-4" and f.status == "fail" and "spec recovers in us-east-1" in f.message
         for f in report.findings
     )
+
+
+def _plan_of(parsed) -> dict:
+    """A minimal plan JSON of the rendered bootstrap module: its resources with the values
+    the render gives (references unknown), the providers with their regions."""
+    resources, config = [], []
+    for entry in parsed["resource"]:
+        for type_, named in entry.items():
+            for name, body in named.items():
+                values = {
+                    k: v
+                    for k, v in body.items()
+                    if k not in ("provider", "lifecycle", "depends_on")
+                }
+                resources.append(
+                    {
+                        "address": f"{type_}.{name}",
+                        "mode": "managed",
+                        "type": type_,
+                        "name": name,
+                        "values": values,
+                    }
+                )
+                key = body.get("provider", "aws").strip("${}")
+                config.append(
+                    {
+                        "address": f"{type_}.{name}",
+                        "mode": "managed",
+                        "type": type_,
+                        "name": name,
+                        "provider_config_key": key,
+                    }
+                )
+    providers = {
+        ("aws." + p["aws"]["alias"]) if "alias" in p["aws"] else "aws": {
+            "name": "aws",
+            "expressions": {"region": {"constant_value": p["aws"]["region"]}},
+        }
+        for p in parsed["provider"]
+    }
+    return {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": resources}},
+        "resource_changes": [],
+        "configuration": {"provider_config": providers, "root_module": {"resources": config}},
+    }
+
+
+def test_dr4_gate_on_a_plan_needs_its_directory(parsed, rendered):
+    """A plan alone carries no references: unknown, never a false failure; with its
+    directory the gate judges it as the directory."""
+    from kubeprod.policy.engine import check_plan_json
+    from kubeprod.policy.plan_model import from_plan
+
+    plan = _plan_of(parsed)
+    model = from_plan(plan)
+    assert model.provider_regions == {"aws": "eu-west-1", "aws.recovery": "eu-central-1"}
+    assert {r.address: r.provider for r in model.of("aws_s3_bucket")} == {
+        "aws_s3_bucket.state": "",
+        "aws_s3_bucket.state_replica": "aws.recovery",
+    }
+    alone = [f for f in check_plan_json(plan).findings if f.rule_id == "DR-4"]
+    assert [f.status for f in alone] == ["unknown"]
+    report = check_plan_json(plan, config_dir=rendered)
+    dr4 = [f for f in report.findings if f.rule_id == "DR-4"]
+    assert dr4 and all(f.status == "pass" for f in dr4), [(f.status, f.message) for f in dr4]

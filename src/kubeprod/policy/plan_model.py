@@ -418,9 +418,13 @@ def _fill_from_configuration(
         return None
     model.backend = static_model.backend
     model.provider_regions = static_model.provider_regions
-    providers = {r.address: r.provider for r in static_model.resources}
+    configured = {r.address: r for r in static_model.resources}
     for r in model.resources:
-        r.provider = providers.get(r.address, r.provider)
+        if r.address in configured:
+            # which provider it uses, and what its expressions refer to (the plan keeps
+            # neither in its values)
+            r.provider = configured[r.address].provider
+            r.refs = r.refs or configured[r.address].refs
     static = {r.address: r.values for r in static_model.resources}
     emptied = emptied_by_override(config_dir)
     planned = {r.address for r in model.resources}

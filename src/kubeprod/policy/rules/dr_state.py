@@ -50,8 +50,12 @@ def _region(ctx: Ctx, provider: str) -> Any:
 def state_replication(ctx: Ctx) -> None:
     """Judge the state-backend module's replication (see the module docstring)."""
     regions = ctx.model.provider_regions
-    if regions is None:
-        ctx.unknown(None, "the providers are not at hand: pass the plan with its directory")
+    if regions is None or (ctx.model.source == "plan" and ctx.model.config_dir is None):
+        ctx.unknown(
+            None,
+            "the providers and references are not at hand: pass the plan with its directory",
+            "provider",
+        )
         return
     primary = regions.get("aws")
     recovery = (ctx.opt.recovery_regions or {}).get("aws")
