@@ -27,7 +27,8 @@ References (AWS, Amazon S3 user guide):
   (SourceSelectionCriteria.SseKmsEncryptedObjects, ReplicaKmsKeyID, kms:Decrypt on the
   source key and kms:Encrypt on the replica key, limited by kms:ViaService and the
   kms:EncryptionContext:aws:s3:arn condition: the bucket ARN when S3 Bucket Keys are on,
-  the object ARN otherwise, so both are listed)
+  the object ARN otherwise, so both are listed; kms:GenerateDataKey on the replica key is
+  kubeprod's addition, for the replica bucket's S3 Bucket Key)
 - "Meeting compliance requirements with S3 Replication Time Control":
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
 - Shapes: terraform aws provider `aws_s3_bucket_replication_configuration`; the
