@@ -147,6 +147,23 @@ def test_recovery_spec_moves_region_and_zones(tmp_path: Path) -> None:
     assert env.clouds.aws.region == "eu-central-1"
     assert env.clouds.aws.zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
     assert env.dr.recovery_region.aws == "eu-west-1"
+    assert env.state.aws.bucket is None  # derived: the replica's name in eu-central-1
+
+
+def test_recovery_spec_names_the_replica_as_a_named_state_bucket(tmp_path: Path) -> None:
+    """With state.aws.bucket set, the moved spec's state bucket is the CRR replica
+    (`<bucket>-replica`), so the failover adopts it instead of replacing it."""
+    import yaml
+
+    from kubeprod.change.drill_region import recovery_spec
+    from kubeprod.spec import load_spec
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["state"] = {"aws": {"bucket": "acme-tfstate"}}
+    spec = tmp_path / "named.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    moved = recovery_spec(str(spec), load_spec(spec), tmp_path / "moved")
+    assert load_spec(moved).state.aws.bucket == "acme-tfstate-replica"
 
 
 def test_deleting_a_nat_gateway_frees_its_elastic_ip() -> None:

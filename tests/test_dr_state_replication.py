@@ -442,3 +442,15 @@ def test_dr4_gate_on_a_plan_needs_its_directory(parsed, rendered):
     report = check_plan_json(plan, config_dir=rendered)
     dr4 = [f for f in report.findings if f.rule_id == "DR-4"]
     assert dr4 and all(f.status == "pass" for f in dr4), [(f.status, f.message) for f in dr4]
+
+
+def test_dr4_named_state_bucket_has_a_named_replica(tmp_path, example_env):
+    state = example_env.state.model_copy(
+        update={"aws": example_env.state.aws.model_copy(update={"bucket": "acme-tfstate"})}
+    )
+    out = _render(example_env.model_copy(update={"state": state}), tmp_path / "named")
+    buckets = resources(parse_dir(out), "aws_s3_bucket")
+    assert (buckets["state"]["bucket"], buckets["state_replica"]["bucket"]) == (
+        "acme-tfstate",
+        "acme-tfstate-replica",
+    )

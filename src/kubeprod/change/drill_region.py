@@ -29,6 +29,7 @@ import yaml
 from kubeprod import workflow
 from kubeprod.change import dr_replicate
 from kubeprod.change.drill_record import Drill, repair, verify
+from kubeprod.clouds.aws_state_replication import replica_bucket_name
 from kubeprod.dr import history
 from kubeprod.dr.regions import recovery_zones
 from kubeprod.errors import InputError, KubeprodError
@@ -55,6 +56,10 @@ def recovery_spec(spec: str, env: Any, into: Path) -> Path:
     aws["zones"] = recovery_zones(list(aws["zones"]), primary, recovery)
     # the old primary becomes where the copies go, once it is back
     data.setdefault("dr", {}).setdefault("recovery_region", {})["aws"] = primary
+    # a named state bucket: the moved environment's state bucket is its CRR replica
+    named = ((data.get("state") or {}).get("aws") or {}).get("bucket")
+    if named:
+        data["state"]["aws"]["bucket"] = replica_bucket_name(env, "", recovery)
     into.mkdir(parents=True, exist_ok=True)
     path = into / Path(spec).name
     header = f"# kubeprod DR failover of {spec}: {primary} -> {recovery}\n"
