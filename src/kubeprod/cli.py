@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from kubeprod.paths import render_dir
+
 CLOUD_CHOICES = ("aws", "azure", "gcp")
 
 
@@ -73,7 +75,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from kubeprod.spec import load_spec
 
     env = load_spec(args.spec)
-    out = Path(args.out or f"infra/{env.name}/{args.cloud}")
+    out = Path(args.out or render_dir(env.name, args.cloud))
     result = render_to(env, args.cloud, args.spec, out)
     from kubeprod.policy.gate import enforce_directory
 

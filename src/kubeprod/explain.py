@@ -24,6 +24,7 @@ from typing import Any
 
 from kubeprod.errors import InputError
 from kubeprod.facts import CLOUDS, not_covered
+from kubeprod.paths import render_dir
 from kubeprod.policy.engine import check_directory
 from kubeprod.policy.rules import REGISTRY
 from kubeprod.render import baseline_texts, bootstrap_module, render_module
@@ -159,7 +160,7 @@ def _annotated(lines: list[str], start: int, *, top_level: bool) -> list[int]:
 
 def rendered_texts(env: Environment, spec: str, cloud: str) -> tuple[dict[str, str], str]:
     """(path -> text of the module and its state-backend module, the module's directory)."""
-    out = f"infra/{env.name}/{cloud}"
+    out = render_dir(env.name, cloud)
     texts = {f"{out}/{n}": t for n, t in render_module(env, cloud, spec, out).items()}
     manifests = baseline_texts(env, cloud, spec, out)
     texts.update({f"{out}/kubernetes/{n}": t for n, t in manifests.items()})

@@ -19,8 +19,7 @@ from kubeprod.spec.model import Environment
 
 def _source(env: Environment, cloud: str) -> tuple[str, str, str]:
     g = env.cluster.gitops
-    path = g.path or f"infra/{env.name}/{cloud}/kubernetes"
-    return str(g.repository), g.branch, path
+    return str(g.repository), g.branch, g.path_for(env.name, cloud)
 
 
 def flux(env: Environment, cloud: str) -> list[Obj]:

@@ -44,6 +44,7 @@ from kubeprod.change.bundle import (
 from kubeprod.change.changelog import home
 from kubeprod.change.refused import GateRefused
 from kubeprod.errors import InputError, KubeprodError
+from kubeprod.paths import render_dir
 from kubeprod.policy.engine import check_directory
 from kubeprod.render import baseline_texts
 from kubeprod.spec import load_spec
@@ -144,7 +145,7 @@ def plan(spec: str, cloud: str, *, out: str | None = None) -> dict[str, Any]:
     env = load_spec(spec)
     if getattr(env.clouds, cloud) is None:
         raise InputError(f"the spec has no clouds.{cloud} section. Fix: add it")
-    out_dir = out or f"infra/{env.name}/{cloud}"
+    out_dir = out or render_dir(env.name, cloud)
     texts = baseline_texts(env, cloud, spec, out_dir)
     files = substitute(
         {n: t for n, t in texts.items() if not n.startswith("gitops-")}, dict(os.environ)

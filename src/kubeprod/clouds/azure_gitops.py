@@ -17,7 +17,7 @@ from kubeprod.spec.model import Environment
 
 def gitops_tf(env: Environment) -> list[Block | Comment]:
     gitops = env.cluster.gitops
-    path = gitops.path or f"infra/{env.name}/azure/kubernetes"
+    path = gitops.path_for(env.name, "azure")
     return [
         Comment(
             "SEC-5 / SEC-6: Flux (AKS extension microsoft.flux) applies the in-cluster\n"

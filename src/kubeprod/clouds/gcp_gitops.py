@@ -57,7 +57,7 @@ def fleet_dependencies(env: Environment) -> list[Expr]:
 
 def gitops_path(env: Environment) -> str:
     """The render's kubernetes/ directory in the repository."""
-    return env.cluster.gitops.path or f"infra/{env.name}/gcp/kubernetes"
+    return env.cluster.gitops.path_for(env.name, "gcp")
 
 
 def gitops_tf(env: Environment) -> list[Block | Comment]:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from kubeprod.facts.aws import EKS_LOG_TYPES, EksLogType
+from kubeprod.paths import render_dir
 from kubeprod.thresholds import MAX_PUBLIC_PREFIX
 
 CloudName = Literal["aws", "azure", "gcp"]
@@ -621,6 +622,10 @@ class GitOps(Strict):
     path: str | None = Field(
         default=None, description="Path of the cloud's kubernetes/ directory in the repository"
     )
+
+    def path_for(self, environment: str, cloud: str) -> str:
+        """The directory the hookup reads: `path`, else the render's kubernetes/."""
+        return self.path or f"{render_dir(environment, cloud)}/kubernetes"
 
 
 class ClusterBaseline(Strict):
